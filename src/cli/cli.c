@@ -1,0 +1,170 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/timeutil.h"
+#include "common/emb.h"
+
+int
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("embargo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_EXIT_FAIL;
+}
+
+int
+cli_fail(const struct emb_error *err)
+{
+	return cli_error("%s", err->code ? err->msg : "failed");
+}
+
+int
+cli_usage(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("embargo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (usage: embargo %s)\n", usage);
+	return CLI_EXIT_USAGE;
+}
+
+int
+cli_open(const struct cli *c, struct emb_instance **ret)
+{
+	struct emb_error err = { 0 };
+
+	if (core_instance_open(c->datadir, ret, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}
+
+int
+cli_time(const char *opt, const char *s, int64_t *ret)
+{
+	if (emb_time_parse(s, ret) < 0)
+		return cli_error("invalid time for %s: '%s' (RFC 3339, e.g."
+				 " 2021-03-09T17:00:00Z)",
+		    opt, s);
+	return 0;
+}
+
+int
+cli_json(json_t *take)
+{
+	int r;
+
+	if (take == NULL)
+		return cli_error("out of memory");
+	r = json_dumpf(take, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	json_decref(take);
+	fputc('\n', stdout);
+	return r == 0 ? 0 : cli_error("cannot write output");
+}
+
+int
+cli_getopt(int argc, char **argv, const struct option *opts,
+    const char *usage, int (*handle)(int id, const char *val, void *arg),
+    void *arg)
+{
+	char shortopts[64] = ":";
+	size_t n = 1;
+	int ch, r;
+
+	for (const struct option *o = opts; o->name != NULL; o++) {
+		if (o->val > 0 && o->val < 128 && n + 3 < sizeof(shortopts)) {
+			shortopts[n++] = (char)o->val;
+			if (o->has_arg == required_argument)
+				shortopts[n++] = ':';
+		}
+	}
+	shortopts[n] = '\0';
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (ch == '?') {
+			if (optopt != 0)
+				return -cli_usage(usage, "unknown option -%c",
+				    optopt);
+			return -cli_usage(usage, "unknown option %s",
+			    argv[optind - 1]);
+		}
+		if (ch == ':')
+			return -cli_usage(usage, "option %s needs a value",
+			    argv[optind - 1]);
+		if ((r = handle(ch, optarg, arg)) != 0)
+			return r > 0 ? -r : r;
+	}
+	return optind;
+}
+
+void
+cli_table_init(struct cli_table *t, size_t ncols)
+{
+	t->ncols = ncols;
+	t->nrows = 0;
+	t->cap = 0;
+	t->cells = NULL;
+}
+
+void
+cli_table_row(struct cli_table *t, ...)
+{
+	va_list ap;
+
+	if ((t->nrows + 1) * t->ncols > t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : t->ncols * 16;
+		char **p = realloc(t->cells, ncap * sizeof(*p));
+		if (p == NULL)
+			return;
+		t->cells = p;
+		t->cap = ncap;
+	}
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+		t->cells[t->nrows * t->ncols + i] = strdup(s ? s : "");
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+void
+cli_table_print(struct cli_table *t)
+{
+	size_t w[16] = { 0 };
+
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols && c < 16; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			size_t n = s ? strlen(s) : 0;
+			if (n > w[c])
+				w[c] = n;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			if (c + 1 == t->ncols)
+				printf("%s\n", s ? s : "");
+			else
+				printf("%-*s  ", (int)w[c < 16 ? c : 15],
+				    s ? s : "");
+		}
+	}
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = t->cap = 0;
+}

@@ -1,0 +1,69 @@
+/* Shared by the command groups: context, errors, output helpers. */
+#ifndef EMB_CLI_CLI_H
+#define EMB_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+struct cli {
+	const char *datadir;
+	char actor[EMB_ID_MAX + 8]; /* "cli:USER" for the event log */
+};
+
+/* Print "embargo: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
+int cli_error(const char *fmt, ...) EMB_PRINTF(1, 2);
+
+/* Print a failed use case's message; returns CLI_EXIT_FAIL. */
+int cli_fail(const struct emb_error *err);
+
+/* Print a usage error with a hint; returns CLI_EXIT_USAGE. */
+int cli_usage(const char *usage, const char *fmt, ...) EMB_PRINTF(2, 3);
+
+/* Open the instance, printing why not; 0 or CLI_EXIT_FAIL. */
+int cli_open(const struct cli *c, struct emb_instance **ret);
+
+/* Parse an RFC 3339 option value, naming the option when it is bad. */
+int cli_time(const char *opt, const char *s, int64_t *ret);
+
+/* Print a JSON value (consumed) on stdout, indented, with a newline. */
+int cli_json(json_t *take);
+
+/*
+ * Parse options with getopt_long (no getopt messages of its own): calls
+ * handle(id, optarg, arg) for each option; unknown options and missing
+ * arguments are usage errors.  Returns the index of the first operand or
+ * a negative value after printing the usage error.
+ */
+struct option;
+int cli_getopt(int argc, char **argv, const struct option *opts,
+    const char *usage, int (*handle)(int id, const char *val, void *arg),
+    void *arg);
+
+/* Collects table rows and prints them with aligned columns. */
+struct cli_table {
+	size_t ncols;
+	size_t nrows;
+	size_t cap;
+	char **cells;
+};
+void cli_table_init(struct cli_table *t, size_t ncols);
+void cli_table_row(struct cli_table *t, ...); /* ncols strings */
+void cli_table_print(struct cli_table *t);   /* prints and frees */
+
+/* Command groups: argv[0] is the group name. */
+int cmd_init(const struct cli *c, int argc, char **argv);
+int cmd_partner(const struct cli *c, int argc, char **argv);
+int cmd_tier(const struct cli *c, int argc, char **argv);
+int cmd_advisory(const struct cli *c, int argc, char **argv);
+int cmd_copy(const struct cli *c, int argc, char **argv);
+int cmd_audit(const struct cli *c, int argc, char **argv);
+
+#endif
