@@ -223,13 +223,22 @@ log_verify(struct store *s, const struct crypto_keys *keys,
 		return r;
 	if (rep->problem[0] != '\0')
 		return EMB_ECORRUPT;
-	if (head_seq != v.expect_seq - 1 ||
-	    !crypto_equal(head_hash, v.prev, 32)) {
+	if (head_seq > v.expect_seq - 1 ||
+	    (head_seq == v.expect_seq - 1 &&
+		!crypto_equal(head_hash, v.prev, 32))) {
 		rep->bad_seq = v.expect_seq;
 		(void)snprintf(rep->problem, sizeof(rep->problem),
 		    "log ends at entry %lld but its signed head is entry %lld:"
 		    " entries removed from the end",
 		    (long long)(v.expect_seq - 1), (long long)head_seq);
+		return EMB_ECORRUPT;
+	}
+	if (head_seq < v.expect_seq - 1) {
+		rep->bad_seq = head_seq + 1;
+		(void)snprintf(rep->problem, sizeof(rep->problem),
+		    "entries after the signed head (entry %lld): added"
+		    " outside embargo or head rolled back",
+		    (long long)head_seq);
 		return EMB_ECORRUPT;
 	}
 	return 0;
