@@ -30,13 +30,13 @@ core_access(const struct store_partner *p, const struct store_advisory *a,
 		return ACCESS_WITHDRAWN;
 	if (state == STORE_ADV_DRAFT)
 		return ACCESS_DRAFT;
+	if (core_excluded(p, a))
+		return ACCESS_EXCLUDED;
 	if (p->tier_rank < art->tier_rank)
 		return ACCESS_TIER_TOO_LOW;
 	if (state != STORE_ADV_PUBLISHED &&
 	    now < core_artifact_release_at(art, a))
 		return ACCESS_NOT_RELEASED;
-	if (core_excluded(p, a))
-		return ACCESS_EXCLUDED;
 	return ACCESS_VISIBLE;
 }
 
