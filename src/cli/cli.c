@@ -43,7 +43,7 @@ cli_usage(const char *usage, const char *fmt, ...)
 int
 cli_open(const struct cli *c, struct emb_instance **ret)
 {
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 
 	if (core_instance_open(c->datadir, ret, &err) < 0)
 		return cli_fail(&err);
@@ -55,7 +55,7 @@ cli_time(const char *opt, const char *s, int64_t *ret)
 {
 	if (emb_time_parse(s, ret) < 0)
 		return cli_error("invalid time for %s: '%s' (RFC 3339, e.g."
-				 " 2021-03-09T17:00:00Z)",
+		                 " 2021-03-09T17:00:00Z)",
 		    opt, s);
 	return 0;
 }
@@ -67,16 +67,16 @@ cli_json(json_t *take)
 
 	if (take == NULL)
 		return cli_error("out of memory");
-	r = json_dumpf(take, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+	r = json_dumpf(take, stdout,
+	    JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
 	json_decref(take);
 	fputc('\n', stdout);
 	return r == 0 ? 0 : cli_error("cannot write output");
 }
 
 int
-cli_getopt(int argc, char **argv, const struct option *opts,
-    const char *usage, int (*handle)(int id, const char *val, void *arg),
-    void *arg)
+cli_getopt(int argc, char **argv, const struct option *opts, const char *usage,
+    int (*handle)(int id, const char *val, void *arg), void *arg)
 {
 	char shortopts[64] = ":";
 	size_t n = 1;
@@ -95,14 +95,14 @@ cli_getopt(int argc, char **argv, const struct option *opts,
 	while ((ch = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		if (ch == '?') {
 			if (optopt != 0)
-				return -cli_usage(usage, "unknown option -%c",
-				    optopt);
-			return -cli_usage(usage, "unknown option %s",
-			    argv[optind - 1]);
+				return -cli_usage(
+				    usage, "unknown option -%c", optopt);
+			return -cli_usage(
+			    usage, "unknown option %s", argv[optind - 1]);
 		}
 		if (ch == ':')
-			return -cli_usage(usage, "option %s needs a value",
-			    argv[optind - 1]);
+			return -cli_usage(
+			    usage, "option %s needs a value", argv[optind - 1]);
 		if ((r = handle(ch, optarg, arg)) != 0)
 			return r > 0 ? -r : r;
 	}
@@ -143,7 +143,7 @@ cli_table_row(struct cli_table *t, ...)
 void
 cli_table_print(struct cli_table *t)
 {
-	size_t w[16] = { 0 };
+	size_t w[16] = {0};
 
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols && c < 16; c++) {

@@ -43,9 +43,9 @@ int cli_json(json_t *take);
  * a negative value after printing the usage error.
  */
 struct option;
-int cli_getopt(int argc, char **argv, const struct option *opts,
-    const char *usage, int (*handle)(int id, const char *val, void *arg),
-    void *arg);
+int
+cli_getopt(int argc, char **argv, const struct option *opts, const char *usage,
+    int (*handle)(int id, const char *val, void *arg), void *arg);
 
 /* Collects table rows and prints them with aligned columns. */
 struct cli_table {
@@ -56,7 +56,7 @@ struct cli_table {
 };
 void cli_table_init(struct cli_table *t, size_t ncols);
 void cli_table_row(struct cli_table *t, ...); /* ncols strings */
-void cli_table_print(struct cli_table *t);   /* prints and frees */
+void cli_table_print(struct cli_table *t); /* prints and frees */
 
 /* Command groups: argv[0] is the group name. */
 int cmd_init(const struct cli *c, int argc, char **argv);

@@ -9,13 +9,14 @@
 #include "common/timeutil.h"
 #include "common/emb.h"
 
-#define ADV_USAGE                                                           \
-	"advisory create ID --title T --patch-at TIME [--cve CVE]..."       \
-	" [--severity S] [--cvss VECTOR] [--product NAME]..."               \
-	" | list | show ID | attach ID FILE --kind K --tier T [--name N]"   \
-	" [--release-at TIME|--release-before DUR] [--mark auto|template|none]" \
-	" | reschedule ID --patch-at TIME --reason TEXT"                    \
-	" | exclude ID --partner P|--country CC | publish ID"               \
+#define ADV_USAGE                                                              \
+	"advisory create ID --title T --patch-at TIME [--cve CVE]..."          \
+	" [--severity S] [--cvss VECTOR] [--product NAME]..."                  \
+	" | list | show ID | attach ID FILE --kind K --tier T [--name N]"      \
+	" [--release-at TIME|--release-before DUR] [--mark "                   \
+	"auto|template|none]"                                                  \
+	" | reschedule ID --patch-at TIME --reason TEXT"                       \
+	" | exclude ID --partner P|--country CC | publish ID"                  \
 	" | withdraw ID [--artifact NAME] | access ID [--at TIME]"
 
 #define ADV_LIST_MAX 64
@@ -79,29 +80,63 @@ adv_opt(int id, const char *val, void *arg)
 	struct adv_opts *o = arg;
 
 	switch (id) {
-	case OPT_JSON: o->json = true; break;
-	case OPT_TITLE: o->title = val; break;
-	case OPT_CVE: return add_cves(o, val) ? -CLI_EXIT_FAIL : 0;
-	case OPT_SEVERITY: o->severity = val; break;
-	case OPT_CVSS: o->cvss = val; break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	case OPT_TITLE:
+		o->title = val;
+		break;
+	case OPT_CVE:
+		return add_cves(o, val) ? -CLI_EXIT_FAIL : 0;
+	case OPT_SEVERITY:
+		o->severity = val;
+		break;
+	case OPT_CVSS:
+		o->cvss = val;
+		break;
 	case OPT_PRODUCT:
 		if (o->n_products >= ADV_LIST_MAX)
 			return -cli_error("at most %d products", ADV_LIST_MAX);
 		o->products[o->n_products++] = val;
 		break;
-	case OPT_PATCH_AT: o->patch_at = val; break;
-	case OPT_REASON: o->reason = val; break;
-	case OPT_PARTNER: o->partner = val; break;
-	case OPT_COUNTRY: o->country = val; break;
-	case OPT_NAME: o->name = val; break;
-	case OPT_KIND: o->kind = val; break;
-	case OPT_TIER: o->tier = val; break;
-	case OPT_RELEASE_AT: o->release_at = val; break;
-	case OPT_RELEASE_BEFORE: o->release_before = val; break;
-	case OPT_MARK: o->mark = val; break;
-	case OPT_ARTIFACT: o->artifact = val; break;
-	case OPT_AT: o->at = val; break;
-	default: return -cli_usage(ADV_USAGE, "help");
+	case OPT_PATCH_AT:
+		o->patch_at = val;
+		break;
+	case OPT_REASON:
+		o->reason = val;
+		break;
+	case OPT_PARTNER:
+		o->partner = val;
+		break;
+	case OPT_COUNTRY:
+		o->country = val;
+		break;
+	case OPT_NAME:
+		o->name = val;
+		break;
+	case OPT_KIND:
+		o->kind = val;
+		break;
+	case OPT_TIER:
+		o->tier = val;
+		break;
+	case OPT_RELEASE_AT:
+		o->release_at = val;
+		break;
+	case OPT_RELEASE_BEFORE:
+		o->release_before = val;
+		break;
+	case OPT_MARK:
+		o->mark = val;
+		break;
+	case OPT_ARTIFACT:
+		o->artifact = val;
+		break;
+	case OPT_AT:
+		o->at = val;
+		break;
+	default:
+		return -cli_usage(ADV_USAGE, "help");
 	}
 	return 0;
 }
@@ -115,15 +150,15 @@ basename_of(const char *path)
 }
 
 static int
-adv_create(const struct cli *c, struct emb_instance *inst,
-    struct adv_opts *o, const char *id)
+adv_create(const struct cli *c, struct emb_instance *inst, struct adv_opts *o,
+    const char *id)
 {
-	struct core_advisory_new na = { 0 };
-	struct emb_error err = { 0 };
+	struct core_advisory_new na = {0};
+	struct emb_error err = {0};
 
 	if (o->title == NULL || o->patch_at == NULL)
-		return cli_usage(ADV_USAGE,
-		    "advisory create needs --title and --patch-at");
+		return cli_usage(
+		    ADV_USAGE, "advisory create needs --title and --patch-at");
 	if (cli_time("--patch-at", o->patch_at, &na.patch_at) != 0)
 		return CLI_EXIT_FAIL;
 	na.id = id;
@@ -134,8 +169,7 @@ adv_create(const struct cli *c, struct emb_instance *inst,
 	na.n_cves = o->n_cves;
 	na.products = o->products;
 	na.n_products = o->n_products;
-	if (core_advisory_create(inst, c->actor, &na, emb_time_now(), &err) <
-	    0)
+	if (core_advisory_create(inst, c->actor, &na, emb_time_now(), &err) < 0)
 		return cli_fail(&err);
 	printf("advisory %s created (draft; patch %s)\n", id, o->patch_at);
 	return 0;
@@ -160,7 +194,7 @@ adv_show(struct emb_instance *inst, const struct adv_opts *o, const char *id)
 {
 	struct store_advisory a;
 	struct store_artifact *arts = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	char t[EMB_TIME_STR], t2[EMB_TIME_STR];
 	int64_t now = emb_time_now();
 	size_t n = 0;
@@ -200,14 +234,14 @@ adv_show(struct emb_instance *inst, const struct adv_opts *o, const char *id)
 		    emb_time_format(rs->old_patch_at, false, t),
 		    emb_time_format(rs->new_patch_at, false, t2),
 		    rs->new_patch_at < rs->old_patch_at ? "expedite"
-							: "postpone");
-		printf("%s: %s\n", emb_time_format(rs->at, false, t),
-		    rs->reason);
+		                                        : "postpone");
+		printf(
+		    "%s: %s\n", emb_time_format(rs->at, false, t), rs->reason);
 	}
 	for (size_t k = 0; k < a.n_exclusions; k++)
 		printf("excluded:  %s %s\n",
 		    a.exclusions[k].kind == STORE_EXCL_PARTNER ? "partner"
-							       : "country",
+		                                               : "country",
 		    a.exclusions[k].value);
 	if (n > 0) {
 		struct cli_table tb;
@@ -237,7 +271,7 @@ static int
 adv_list(struct emb_instance *inst, const struct adv_opts *o)
 {
 	struct store_advisory *v = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	int64_t now = emb_time_now();
 	size_t n = 0;
 	int rc = 0;
@@ -247,19 +281,19 @@ adv_list(struct emb_instance *inst, const struct adv_opts *o)
 	if (o->json) {
 		json_t *a = json_array();
 		for (size_t k = 0; k < n; k++)
-			json_array_append_new(a,
-			    core_json_advisory(&v[k], NULL, 0, now));
+			json_array_append_new(
+			    a, core_json_advisory(&v[k], NULL, 0, now));
 		rc = cli_json(a);
 	} else {
 		struct cli_table t;
 		cli_table_init(&t, 5);
-		cli_table_row(&t, "ID", "STATE", "SEVERITY", "PATCH AT",
-		    "TITLE");
+		cli_table_row(
+		    &t, "ID", "STATE", "SEVERITY", "PATCH AT", "TITLE");
 		for (size_t k = 0; k < n; k++) {
 			char ts[EMB_TIME_STR];
 			cli_table_row(&t, v[k].id,
 			    store_advisory_state_name(
-				core_advisory_state(&v[k], now)),
+			        core_advisory_state(&v[k], now)),
 			    v[k].severity[0] ? v[k].severity : "-",
 			    emb_time_format(v[k].patch_at, false, ts),
 			    v[k].title);
@@ -274,26 +308,26 @@ static int
 adv_attach(const struct cli *c, struct emb_instance *inst,
     const struct adv_opts *o, const char *id, const char *path)
 {
-	struct core_attach at = { 0 };
+	struct core_attach at = {0};
 	struct store_artifact art;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct buf data;
 	int r, rc = 0;
 
 	if (o->kind == NULL || o->tier == NULL)
-		return cli_usage(ADV_USAGE,
-		    "advisory attach needs --kind and --tier");
+		return cli_usage(
+		    ADV_USAGE, "advisory attach needs --kind and --tier");
 	if (o->release_at && o->release_before)
 		return cli_usage(ADV_USAGE,
 		    "give --release-at or --release-before, not both");
 	if (store_artifact_kind_parse(o->kind, &at.kind) < 0)
 		return cli_error("invalid kind '%s' (advisory, detection, poc"
-				 " or other)",
+		                 " or other)",
 		    o->kind);
 	at.mark = STORE_MARK_AUTO;
 	if (o->mark && store_mark_mode_parse(o->mark, &at.mark) < 0)
 		return cli_error("invalid mark mode '%s' (auto, template or"
-				 " none)",
+		                 " none)",
 		    o->mark);
 	at.release = CORE_RELEASE_NOW;
 	if (o->release_at) {
@@ -302,11 +336,11 @@ adv_attach(const struct cli *c, struct emb_instance *inst,
 		at.release = CORE_RELEASE_AT;
 	}
 	if (o->release_before) {
-		if (emb_duration_parse(o->release_before,
-			&at.release_before) < 0)
+		if (emb_duration_parse(o->release_before, &at.release_before) <
+		    0)
 			return cli_error("invalid duration for"
-					 " --release-before: '%s' (e.g. 7d,"
-					 " 36h, 1d12h)",
+			                 " --release-before: '%s' (e.g. 7d,"
+			                 " 36h, 1d12h)",
 			    o->release_before);
 		at.release = CORE_RELEASE_BEFORE;
 	}
@@ -320,8 +354,8 @@ adv_attach(const struct cli *c, struct emb_instance *inst,
 		    path, CORE_ARTIFACT_MAX);
 	else if (r < 0)
 		rc = cli_error("cannot read %s: not a readable file", path);
-	else if (core_artifact_attach(inst, c->actor, &at, data.data,
-		     data.len, emb_time_now(), &art, &err) < 0)
+	else if (core_artifact_attach(inst, c->actor, &at, data.data, data.len,
+	             emb_time_now(), &art, &err) < 0)
 		rc = cli_fail(&err);
 	else
 		printf("attached %s to %s (%lld bytes, tier %s, mark %s)\n",
@@ -333,13 +367,12 @@ adv_attach(const struct cli *c, struct emb_instance *inst,
 
 /* Who sees what, now or at a given time: the coordinator's view. */
 static int
-adv_access(struct emb_instance *inst, const struct adv_opts *o,
-    const char *id)
+adv_access(struct emb_instance *inst, const struct adv_opts *o, const char *id)
 {
 	struct store_advisory a;
 	struct store_artifact *arts = NULL;
 	struct store_partner *ps = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	size_t na = 0, np = 0;
 	int64_t at = emb_time_now();
 	int rc = 0;
@@ -359,12 +392,11 @@ adv_access(struct emb_instance *inst, const struct adv_opts *o,
 			json_t *vis = json_object();
 			for (size_t k = 0; k < na; k++)
 				json_object_set_new(vis, arts[k].name,
-				    json_string(core_access_reason(
-					core_access(&ps[p], &a, &arts[k],
-					    at))));
+				    json_string(core_access_reason(core_access(
+				        &ps[p], &a, &arts[k], at))));
 			json_array_append_new(rows,
 			    json_pack("{s:s, s:s, s:o}", "partner", ps[p].id,
-				"tier", ps[p].tier, "artifacts", vis));
+			        "tier", ps[p].tier, "artifacts", vis));
 		}
 		rc = cli_json(json_pack("{s:s, s:o, s:s, s:o}", "advisory",
 		    a.id, "at", core_json_time(at), "state",
@@ -374,20 +406,18 @@ adv_access(struct emb_instance *inst, const struct adv_opts *o,
 	}
 	{
 		char t[EMB_TIME_STR];
-		printf("%s at %s (%s):\n", a.id,
-		    emb_time_format(at, false, t),
+		printf("%s at %s (%s):\n", a.id, emb_time_format(at, false, t),
 		    store_advisory_state_name(core_advisory_state(&a, at)));
 	}
 	/* One column per artifact: 'yes' or the reason it is hidden. */
 	for (size_t p = 0; p <= np; p++) {
-		printf("  %-24s %-8s",
-		    p == 0 ? "PARTNER" : ps[p - 1].id,
+		printf("  %-24s %-8s", p == 0 ? "PARTNER" : ps[p - 1].id,
 		    p == 0 ? "TIER" : ps[p - 1].tier);
 		for (size_t k = 0; k < na; k++) {
-			static const char *const shortv[] = { "yes", "inactive",
-				"tier", "later", "excluded", "withdrawn",
-				"draft" };
-			const char *cell = p == 0 ? arts[k].name
+			static const char *const shortv[] = {"yes", "inactive",
+			    "tier", "later", "excluded", "withdrawn", "draft"};
+			const char *cell = p == 0
+			    ? arts[k].name
 			    : shortv[core_access(&ps[p - 1], &a, &arts[k], at)];
 			printf(" %-18s", cell);
 		}
@@ -404,31 +434,30 @@ int
 cmd_advisory(const struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "title", required_argument, NULL, OPT_TITLE },
-		{ "cve", required_argument, NULL, OPT_CVE },
-		{ "severity", required_argument, NULL, OPT_SEVERITY },
-		{ "cvss", required_argument, NULL, OPT_CVSS },
-		{ "product", required_argument, NULL, OPT_PRODUCT },
-		{ "patch-at", required_argument, NULL, OPT_PATCH_AT },
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "partner", required_argument, NULL, OPT_PARTNER },
-		{ "country", required_argument, NULL, OPT_COUNTRY },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "kind", required_argument, NULL, OPT_KIND },
-		{ "tier", required_argument, NULL, OPT_TIER },
-		{ "release-at", required_argument, NULL, OPT_RELEASE_AT },
-		{ "release-before", required_argument, NULL,
-		    OPT_RELEASE_BEFORE },
-		{ "mark", required_argument, NULL, OPT_MARK },
-		{ "artifact", required_argument, NULL, OPT_ARTIFACT },
-		{ "at", required_argument, NULL, OPT_AT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"title", required_argument, NULL, OPT_TITLE},
+	    {"cve", required_argument, NULL, OPT_CVE},
+	    {"severity", required_argument, NULL, OPT_SEVERITY},
+	    {"cvss", required_argument, NULL, OPT_CVSS},
+	    {"product", required_argument, NULL, OPT_PRODUCT},
+	    {"patch-at", required_argument, NULL, OPT_PATCH_AT},
+	    {"reason", required_argument, NULL, OPT_REASON},
+	    {"partner", required_argument, NULL, OPT_PARTNER},
+	    {"country", required_argument, NULL, OPT_COUNTRY},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"kind", required_argument, NULL, OPT_KIND},
+	    {"tier", required_argument, NULL, OPT_TIER},
+	    {"release-at", required_argument, NULL, OPT_RELEASE_AT},
+	    {"release-before", required_argument, NULL, OPT_RELEASE_BEFORE},
+	    {"mark", required_argument, NULL, OPT_MARK},
+	    {"artifact", required_argument, NULL, OPT_ARTIFACT},
+	    {"at", required_argument, NULL, OPT_AT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct adv_opts o;
 	struct emb_instance *inst = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	const char *sub;
 	int i, nargs, rc;
 	int64_t when;
@@ -437,18 +466,19 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 	if (argc < 2)
 		return cli_usage(ADV_USAGE, "missing subcommand");
 	sub = argv[1];
-	if ((i = cli_getopt(argc - 1, argv + 1, opts, ADV_USAGE, adv_opt,
-		 &o)) < 0) {
+	if ((i = cli_getopt(argc - 1, argv + 1, opts, ADV_USAGE, adv_opt, &o)) <
+	    0) {
 		rc = -i;
 		goto out;
 	}
 	i++;
 	nargs = argc - i;
-	if (strcmp(sub, "list") == 0 ? nargs != 0
-	    : strcmp(sub, "attach") == 0 ? nargs != 2
-					 : nargs != 1) {
-		rc = cli_usage(ADV_USAGE, "wrong number of arguments for"
-					  " advisory %s",
+	if (strcmp(sub, "list") == 0         ? nargs != 0
+	        : strcmp(sub, "attach") == 0 ? nargs != 2
+	                                     : nargs != 1) {
+		rc = cli_usage(ADV_USAGE,
+		    "wrong number of arguments for"
+		    " advisory %s",
 		    sub);
 		goto out;
 	}
@@ -468,39 +498,42 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 	} else if (strcmp(sub, "reschedule") == 0) {
 		int64_t t;
 		if (o.patch_at == NULL || o.reason == NULL)
-			rc = cli_usage(ADV_USAGE, "advisory reschedule needs"
-						  " --patch-at and --reason");
+			rc = cli_usage(ADV_USAGE,
+			    "advisory reschedule needs"
+			    " --patch-at and --reason");
 		else if (cli_time("--patch-at", o.patch_at, &t) != 0)
 			rc = CLI_EXIT_FAIL;
 		else if (core_advisory_reschedule(inst, c->actor, argv[i], t,
-			     o.reason, when, &err) < 0)
+		             o.reason, when, &err) < 0)
 			rc = cli_fail(&err);
 		else
 			printf("advisory %s patch time moved to %s\n", argv[i],
 			    o.patch_at);
 	} else if (strcmp(sub, "exclude") == 0) {
 		if ((o.partner == NULL) == (o.country == NULL))
-			rc = cli_usage(ADV_USAGE, "advisory exclude needs"
-						  " --partner or --country");
+			rc = cli_usage(ADV_USAGE,
+			    "advisory exclude needs"
+			    " --partner or --country");
 		else if (core_advisory_exclude(inst, c->actor, argv[i],
-			     o.partner ? STORE_EXCL_PARTNER : STORE_EXCL_COUNTRY,
-			     o.partner ? o.partner : o.country, when, &err) < 0)
+		             o.partner ? STORE_EXCL_PARTNER
+		                       : STORE_EXCL_COUNTRY,
+		             o.partner ? o.partner : o.country, when, &err) < 0)
 			rc = cli_fail(&err);
 		else
 			printf("advisory %s excludes %s %s\n", argv[i],
 			    o.partner ? "partner" : "country",
 			    o.partner ? o.partner : o.country);
 	} else if (strcmp(sub, "publish") == 0) {
-		if (core_advisory_publish(inst, c->actor, argv[i], when,
-			&err) < 0)
+		if (core_advisory_publish(inst, c->actor, argv[i], when, &err) <
+		    0)
 			rc = cli_fail(&err);
 		else
 			printf("advisory %s published\n", argv[i]);
 	} else if (strcmp(sub, "withdraw") == 0) {
-		if (o.artifact ? core_artifact_withdraw(inst, c->actor,
-				     argv[i], o.artifact, when, &err) < 0
-			       : core_advisory_withdraw(inst, c->actor,
-				     argv[i], when, &err) < 0)
+		if (o.artifact ? core_artifact_withdraw(inst, c->actor, argv[i],
+		                     o.artifact, when, &err) < 0
+		               : core_advisory_withdraw(
+		                     inst, c->actor, argv[i], when, &err) < 0)
 			rc = cli_fail(&err);
 		else if (o.artifact)
 			printf("artifact %s of %s withdrawn\n", o.artifact,

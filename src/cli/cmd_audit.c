@@ -39,27 +39,27 @@ int
 cmd_audit(const struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct emb_instance *inst = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct log_report rep;
 	bool json = false;
 	int i, rc = 0;
 
 	if (argc < 2)
 		return cli_usage(AUDIT_USAGE, "missing subcommand");
-	if ((i = cli_getopt(argc - 1, argv + 1, opts, AUDIT_USAGE, audit_opt,
-		 &json)) < 0)
+	if ((i = cli_getopt(
+	         argc - 1, argv + 1, opts, AUDIT_USAGE, audit_opt, &json)) < 0)
 		return -i;
 	if (i + 1 != argc)
-		return cli_usage(AUDIT_USAGE, "audit %s takes no arguments",
-		    argv[1]);
+		return cli_usage(
+		    AUDIT_USAGE, "audit %s takes no arguments", argv[1]);
 	if (strcmp(argv[1], "log") != 0 && strcmp(argv[1], "verify") != 0)
-		return cli_usage(AUDIT_USAGE, "unknown subcommand '%s'",
-		    argv[1]);
+		return cli_usage(
+		    AUDIT_USAGE, "unknown subcommand '%s'", argv[1]);
 	if ((rc = cli_open(c, &inst)) != 0)
 		return rc;
 	if (strcmp(argv[1], "log") == 0) {
@@ -73,9 +73,10 @@ cmd_audit(const struct cli *c, int argc, char **argv)
 	} else {
 		int r = core_audit_verify(inst, &rep, &err);
 		if (json)
-			(void)cli_json(json_pack("{s:b, s:I, s:o}", "ok", r == 0,
-			    "entries", (json_int_t)rep.entries, "problem",
-			    r == 0 ? json_null() : json_string(err.msg)));
+			(void)cli_json(
+			    json_pack("{s:b, s:I, s:o}", "ok", r == 0,
+			        "entries", (json_int_t)rep.entries, "problem",
+			        r == 0 ? json_null() : json_string(err.msg)));
 		if (r < 0)
 			rc = cli_fail(&err);
 		else if (!json)

@@ -66,8 +66,7 @@ write_file_atomic(const char *path, const uint8_t *p, size_t n)
 		return -1;
 	if ((fd = mkstemp(tmp)) < 0)
 		return -1;
-	if (fchmod(fd, 0600) < 0 || write_all(fd, p, n) < 0 ||
-	    fsync(fd) < 0) {
+	if (fchmod(fd, 0600) < 0 || write_all(fd, p, n) < 0 || fsync(fd) < 0) {
 		close(fd);
 		unlink(tmp);
 		return -1;
@@ -83,15 +82,15 @@ int
 cmd_copy(const struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "partner", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"partner", required_argument, NULL, 'p'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct copy_opts o = { 0 };
+	struct copy_opts o = {0};
 	struct emb_instance *inst = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct store_delivery d;
 	struct buf out;
 	int i, rc;
@@ -99,17 +98,19 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 	if ((i = cli_getopt(argc, argv, opts, COPY_USAGE, copy_opt, &o)) < 0)
 		return -i;
 	if (argc - i != 2)
-		return cli_usage(COPY_USAGE, "copy needs ADVISORY and ARTIFACT");
+		return cli_usage(
+		    COPY_USAGE, "copy needs ADVISORY and ARTIFACT");
 	if (o.partner == NULL)
 		return cli_usage(COPY_USAGE, "copy needs --partner");
 	if (o.json && o.out == NULL)
-		return cli_usage(COPY_USAGE, "--json needs -o FILE (the copy"
-					     " itself goes to the file)");
+		return cli_usage(COPY_USAGE,
+		    "--json needs -o FILE (the copy"
+		    " itself goes to the file)");
 	if ((rc = cli_open(c, &inst)) != 0)
 		return rc;
 	buf_init(&out, 2 * (size_t)CORE_ARTIFACT_MAX);
 	if (core_copy(inst, c->actor, argv[i], argv[i + 1], o.partner, "cli",
-		emb_time_now(), &out, &d, &err) < 0) {
+	        emb_time_now(), &out, &d, &err) < 0) {
 		rc = cli_fail(&err);
 		goto done;
 	}
@@ -117,7 +118,7 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 		char hex[65];
 		if (write_file_atomic(o.out, out.data, out.len) < 0) {
 			rc = cli_error("cannot write %s: %s (the delivery was"
-				       " recorded as #%lld)",
+			               " recorded as #%lld)",
 			    o.out, strerror(errno), (long long)d.id);
 			goto done;
 		}

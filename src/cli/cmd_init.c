@@ -19,10 +19,9 @@ no_opts(int id, const char *val, void *arg)
 int
 cmd_init(const struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL,
-						  'h' },
-		{ NULL, 0, NULL, 0 } };
-	struct emb_error err = { 0 };
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	struct emb_error err = {0};
 	int i;
 
 	if ((i = cli_getopt(argc, argv, opts, INIT_USAGE, no_opts, NULL)) < 0)

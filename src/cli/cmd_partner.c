@@ -8,9 +8,9 @@
 #include "common/timeutil.h"
 #include "common/emb.h"
 
-#define PARTNER_USAGE                                                       \
+#define PARTNER_USAGE                                                          \
 	"partner add NAME --tier T [--country CC] [--contact EMAIL] [--id ID]" \
-	" | list | show ID | set ID --tier T|--suspend|--reinstate|--revoke" \
+	" | list | show ID | set ID --tier T|--suspend|--reinstate|--revoke"   \
 	" | token ID --rotate"
 
 enum {
@@ -93,19 +93,20 @@ static int
 print_token(const char *id, const char *token, bool json)
 {
 	if (json)
-		return cli_json(json_pack("{s:s, s:s}", "id", id, "token",
-		    token));
+		return cli_json(
+		    json_pack("{s:s, s:s}", "id", id, "token", token));
 	printf("id:    %s\n", id);
 	printf("token: %s\n", token);
-	fprintf(stderr, "embargo: the token is shown only this once; hand it"
-			" to the partner over a secure channel\n");
+	fprintf(stderr,
+	    "embargo: the token is shown only this once; hand it"
+	    " to the partner over a secure channel\n");
 	return 0;
 }
 
 static int
 partner_list(struct emb_instance *inst, bool json)
 {
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct store_partner *v = NULL;
 	size_t n = 0;
 
@@ -134,43 +135,43 @@ int
 cmd_partner(const struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "tier", required_argument, NULL, OPT_TIER },
-		{ "country", required_argument, NULL, OPT_COUNTRY },
-		{ "contact", required_argument, NULL, OPT_CONTACT },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "suspend", no_argument, NULL, OPT_SUSPEND },
-		{ "reinstate", no_argument, NULL, OPT_REINSTATE },
-		{ "revoke", no_argument, NULL, OPT_REVOKE },
-		{ "rotate", no_argument, NULL, OPT_ROTATE },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"tier", required_argument, NULL, OPT_TIER},
+	    {"country", required_argument, NULL, OPT_COUNTRY},
+	    {"contact", required_argument, NULL, OPT_CONTACT},
+	    {"id", required_argument, NULL, OPT_ID},
+	    {"suspend", no_argument, NULL, OPT_SUSPEND},
+	    {"reinstate", no_argument, NULL, OPT_REINSTATE},
+	    {"revoke", no_argument, NULL, OPT_REVOKE},
+	    {"rotate", no_argument, NULL, OPT_ROTATE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct partner_opts o = { .change = -1 };
+	struct partner_opts o = {.change = -1};
 	struct emb_instance *inst = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	const char *sub;
 	int i, rc = 0, nargs;
 
 	if (argc < 2)
 		return cli_usage(PARTNER_USAGE, "missing subcommand");
 	sub = argv[1];
-	if ((i = cli_getopt(argc - 1, argv + 1, opts, PARTNER_USAGE,
-		 partner_opt, &o)) < 0)
+	if ((i = cli_getopt(
+	         argc - 1, argv + 1, opts, PARTNER_USAGE, partner_opt, &o)) < 0)
 		return -i;
 	i++;
 	nargs = argc - i;
 
 	if (strcmp(sub, "add") == 0) {
-		struct core_partner_new np = { 0 };
+		struct core_partner_new np = {0};
 		char id[EMB_ID_MAX], token[CRYPTO_TOKEN_STR];
 
 		if (nargs != 1)
 			return cli_usage(PARTNER_USAGE,
 			    "partner add needs exactly one NAME");
 		if (o.tier == NULL)
-			return cli_usage(PARTNER_USAGE,
-			    "partner add needs --tier");
+			return cli_usage(
+			    PARTNER_USAGE, "partner add needs --tier");
 		np.name = argv[i];
 		np.id = o.id;
 		np.tier = o.tier;
@@ -179,15 +180,15 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
 		if (core_partner_add(inst, c->actor, &np, emb_time_now(), id,
-			token, &err) < 0)
+		        token, &err) < 0)
 			rc = cli_fail(&err);
 		else
 			rc = print_token(id, token, o.json);
 		crypto_wipe(token, sizeof(token));
 	} else if (strcmp(sub, "list") == 0) {
 		if (nargs != 0)
-			return cli_usage(PARTNER_USAGE,
-			    "partner list takes no arguments");
+			return cli_usage(
+			    PARTNER_USAGE, "partner list takes no arguments");
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
 		rc = partner_list(inst, o.json);
@@ -195,8 +196,8 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 		struct store_partner p;
 
 		if (nargs != 1)
-			return cli_usage(PARTNER_USAGE,
-			    "partner show needs a partner ID");
+			return cli_usage(
+			    PARTNER_USAGE, "partner show needs a partner ID");
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
 		if (core_partner_get(inst, argv[i], &p, &err) < 0)
@@ -209,18 +210,18 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 		enum core_partner_change ch;
 
 		if (nargs != 1)
-			return cli_usage(PARTNER_USAGE,
-			    "partner set needs a partner ID");
+			return cli_usage(
+			    PARTNER_USAGE, "partner set needs a partner ID");
 		if (o.changes + (o.tier != NULL) != 1)
 			return cli_usage(PARTNER_USAGE,
 			    "partner set needs exactly one of --tier,"
 			    " --suspend, --reinstate, --revoke");
 		ch = o.tier ? CORE_PARTNER_SET_TIER
-			    : (enum core_partner_change)o.change;
+		            : (enum core_partner_change)o.change;
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
 		if (core_partner_set(inst, c->actor, argv[i], ch, o.tier,
-			emb_time_now(), &err) < 0)
+		        emb_time_now(), &err) < 0)
 			rc = cli_fail(&err);
 		else
 			printf("partner %s updated\n", argv[i]);
@@ -228,8 +229,8 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 		char token[CRYPTO_TOKEN_STR];
 
 		if (nargs != 1)
-			return cli_usage(PARTNER_USAGE,
-			    "partner token needs a partner ID");
+			return cli_usage(
+			    PARTNER_USAGE, "partner token needs a partner ID");
 		if (!o.rotate)
 			return cli_usage(PARTNER_USAGE,
 			    "tokens are never shown again; use --rotate to"
@@ -237,7 +238,7 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
 		if (core_partner_token_rotate(inst, c->actor, argv[i],
-			emb_time_now(), token, &err) < 0)
+		        emb_time_now(), token, &err) < 0)
 			rc = cli_fail(&err);
 		else
 			rc = print_token(argv[i], token, o.json);

@@ -36,14 +36,14 @@ int
 cmd_tier(const struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "rank", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"rank", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct tier_opts o = { 0 };
+	struct tier_opts o = {0};
 	struct emb_instance *inst = NULL;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct store_tier *v = NULL;
 	size_t n = 0;
 	int64_t rank;
@@ -51,14 +51,15 @@ cmd_tier(const struct cli *c, int argc, char **argv)
 
 	if (argc < 2)
 		return cli_usage(TIER_USAGE, "missing subcommand");
-	if ((i = cli_getopt(argc - 1, argv + 1, opts, TIER_USAGE, tier_opt,
-		 &o)) < 0)
+	if ((i = cli_getopt(
+	         argc - 1, argv + 1, opts, TIER_USAGE, tier_opt, &o)) < 0)
 		return -i;
 	i++;
 	if (strcmp(argv[1], "list") == 0) {
 		if (i != argc || o.rank)
-			return cli_usage(TIER_USAGE, "tier list takes no"
-						     " arguments");
+			return cli_usage(TIER_USAGE,
+			    "tier list takes no"
+			    " arguments");
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
 		if (core_tier_list(inst, &v, &n, &err) < 0) {
@@ -91,12 +92,12 @@ cmd_tier(const struct cli *c, int argc, char **argv)
 			return cli_usage(TIER_USAGE, "tier add needs --rank");
 		if (emb_parse_int(o.rank, 0, 1000000, &rank) < 0)
 			return cli_error("invalid rank '%s' (an integer from 0"
-					 " to 1000000)",
+			                 " to 1000000)",
 			    o.rank);
 		if ((rc = cli_open(c, &inst)) != 0)
 			return rc;
-		if (core_tier_add(inst, c->actor, argv[i], rank,
-			emb_time_now(), &err) < 0)
+		if (core_tier_add(inst, c->actor, argv[i], rank, emb_time_now(),
+		        &err) < 0)
 			rc = cli_fail(&err);
 		else
 			printf("tier %s added (rank %lld)\n", argv[i],

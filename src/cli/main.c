@@ -13,37 +13,37 @@
 #include "cli/cli.h"
 #include "common/emb.h"
 
-#define USAGE                                                               \
-	"usage: embargo [-d DATADIR] COMMAND [ARGS]\n"                      \
-	"\n"                                                                \
-	"  init                              create a data directory\n"    \
-	"  tier list|add                     access tiers\n"               \
-	"  partner add|list|show|set|token   partners and their tokens\n"  \
-	"  advisory create|list|show|attach|reschedule|exclude|publish|\n"  \
-	"           withdraw|access          advisories and artifacts\n"   \
-	"  copy ADVISORY ARTIFACT --partner ID [-o FILE]\n"                \
-	"                                    render a partner's copy\n"    \
-	"  audit log|verify                  the tamper-evident event log\n"\
-	"\n"                                                                \
-	"DATADIR defaults to $EMBARGO_HOME, else ./embargo-data.\n"        \
+#define USAGE                                                                  \
+	"usage: embargo [-d DATADIR] COMMAND [ARGS]\n"                         \
+	"\n"                                                                   \
+	"  init                              create a data directory\n"        \
+	"  tier list|add                     access tiers\n"                   \
+	"  partner add|list|show|set|token   partners and their tokens\n"      \
+	"  advisory create|list|show|attach|reschedule|exclude|publish|\n"     \
+	"           withdraw|access          advisories and artifacts\n"       \
+	"  copy ADVISORY ARTIFACT --partner ID [-o FILE]\n"                    \
+	"                                    render a partner's copy\n"        \
+	"  audit log|verify                  the tamper-evident event log\n"   \
+	"\n"                                                                   \
+	"DATADIR defaults to $EMBARGO_HOME, else ./embargo-data.\n"            \
 	"Run 'embargo COMMAND --help' for a command's options.\n"
 
 static const struct {
 	const char *name;
 	int (*fn)(const struct cli *c, int argc, char **argv);
 } commands[] = {
-	{ "init", cmd_init },
-	{ "tier", cmd_tier },
-	{ "partner", cmd_partner },
-	{ "advisory", cmd_advisory },
-	{ "copy", cmd_copy },
-	{ "audit", cmd_audit },
+    {"init", cmd_init},
+    {"tier", cmd_tier},
+    {"partner", cmd_partner},
+    {"advisory", cmd_advisory},
+    {"copy", cmd_copy},
+    {"audit", cmd_audit},
 };
 
 int
 main(int argc, char **argv)
 {
-	struct cli c = { 0 };
+	struct cli c = {0};
 	struct passwd *pw;
 	int i = 1;
 
@@ -56,7 +56,8 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "-d") == 0 ||
 		    strcmp(argv[i], "--datadir") == 0) {
 			if (i + 1 >= argc) {
-				fputs("embargo: -d needs a directory\n", stderr);
+				fputs(
+				    "embargo: -d needs a directory\n", stderr);
 				return CLI_EXIT_USAGE;
 			}
 			c.datadir = argv[i + 1];
@@ -82,10 +83,10 @@ main(int argc, char **argv)
 	(void)snprintf(c.actor, sizeof(c.actor), "cli:%s",
 	    pw && pw->pw_name ? pw->pw_name : "unknown");
 	{
-		struct emb_error err = { 0 };
+		struct emb_error err = {0};
 		if (crypto_lib_init() < 0) {
-			emb_error_set(&err, EMB_ECRYPTO,
-			    "cannot initialise libsodium");
+			emb_error_set(
+			    &err, EMB_ECRYPTO, "cannot initialise libsodium");
 			return cli_fail(&err);
 		}
 	}

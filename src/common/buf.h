@@ -39,8 +39,8 @@ int buf_append(struct buf *b, const void *p, size_t n) EMB_MUST_USE;
 int buf_append_str(struct buf *b, const char *s) EMB_MUST_USE;
 
 /* Append printf-formatted text. */
-int buf_printf(struct buf *b, const char *fmt, ...) EMB_MUST_USE
-    EMB_PRINTF(2, 3);
+int
+buf_printf(struct buf *b, const char *fmt, ...) EMB_MUST_USE EMB_PRINTF(2, 3);
 
 /* Hand the contents over to the caller (free() them); b becomes empty. */
 uint8_t *buf_steal(struct buf *b, size_t *ret_len);

@@ -10,7 +10,7 @@
 
 #define EMB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-#pragma GCC poison strcpy strcat sprintf vsprintf gets strtok atoi atol \
-    atoll sscanf strncpy
+#pragma GCC poison strcpy strcat sprintf vsprintf gets strtok atoi atol atoll  \
+    sscanf strncpy
 
 #endif

@@ -9,29 +9,30 @@ static const struct {
 	const char *msg;
 	int http;
 } err_table[EMB_ERR_COUNT] = {
-	[EMB_OK] = { "success", 200 },
-	[-EMB_EINVAL] = { "invalid input", 400 },
-	[-EMB_ENOENT] = { "not found", 404 },
-	[-EMB_EEXIST] = { "already exists", 409 },
-	[-EMB_ENOMEM] = { "out of memory", 500 },
-	[-EMB_EIO] = { "input/output error", 500 },
-	[-EMB_ETOOBIG] = { "too large", 413 },
-	[-EMB_ESTATE] = { "not allowed in the current state", 409 },
-	[-EMB_EDB] = { "database error", 500 },
-	[-EMB_ECRYPTO] = { "cryptographic failure", 500 },
-	[-EMB_ECORRUPT] = { "stored data is corrupt", 500 },
-	[-EMB_ENOTINST] = { "not an embargo data directory", 500 },
-	[-EMB_EVERSION] = { "unsupported data version", 500 },
-	[-EMB_EAUTH] = { "authentication failed", 401 },
-	[-EMB_EPERM] = { "not permitted", 403 },
-	[-EMB_EOVERFLOW] = { "number out of range", 400 },
+    [EMB_OK] = {"success", 200},
+    [-EMB_EINVAL] = {"invalid input", 400},
+    [-EMB_ENOENT] = {"not found", 404},
+    [-EMB_EEXIST] = {"already exists", 409},
+    [-EMB_ENOMEM] = {"out of memory", 500},
+    [-EMB_EIO] = {"input/output error", 500},
+    [-EMB_ETOOBIG] = {"too large", 413},
+    [-EMB_ESTATE] = {"not allowed in the current state", 409},
+    [-EMB_EDB] = {"database error", 500},
+    [-EMB_ECRYPTO] = {"cryptographic failure", 500},
+    [-EMB_ECORRUPT] = {"stored data is corrupt", 500},
+    [-EMB_ENOTINST] = {"not an embargo data directory", 500},
+    [-EMB_EVERSION] = {"unsupported data version", 500},
+    [-EMB_EAUTH] = {"authentication failed", 401},
+    [-EMB_EPERM] = {"not permitted", 403},
+    [-EMB_EOVERFLOW] = {"number out of range", 400},
 };
 
 static size_t
 err_index(int code)
 {
 	if (code > 0 || code <= -EMB_ERR_COUNT)
-		return (size_t)-EMB_ENOMEM; /* unknown codes are internal errors */
+		return (
+		    size_t)-EMB_ENOMEM; /* unknown codes are internal errors */
 	return (size_t)-code;
 }
 

@@ -15,20 +15,20 @@
 
 enum emb_err {
 	EMB_OK = 0,
-	EMB_EINVAL = -1,    /* malformed input */
-	EMB_ENOENT = -2,    /* no such object (or not visible) */
-	EMB_EEXIST = -3,    /* already exists */
-	EMB_ENOMEM = -4,    /* out of memory */
-	EMB_EIO = -5,       /* file system error */
-	EMB_ETOOBIG = -6,   /* over a size limit */
-	EMB_ESTATE = -7,    /* not allowed in the object's current state */
-	EMB_EDB = -8,       /* database error */
-	EMB_ECRYPTO = -9,   /* cryptographic failure (bad key, forged data) */
+	EMB_EINVAL = -1, /* malformed input */
+	EMB_ENOENT = -2, /* no such object (or not visible) */
+	EMB_EEXIST = -3, /* already exists */
+	EMB_ENOMEM = -4, /* out of memory */
+	EMB_EIO = -5, /* file system error */
+	EMB_ETOOBIG = -6, /* over a size limit */
+	EMB_ESTATE = -7, /* not allowed in the object's current state */
+	EMB_EDB = -8, /* database error */
+	EMB_ECRYPTO = -9, /* cryptographic failure (bad key, forged data) */
 	EMB_ECORRUPT = -10, /* stored data failed an integrity check */
 	EMB_ENOTINST = -11, /* not an embargo data directory */
 	EMB_EVERSION = -12, /* data from a newer or unknown version */
-	EMB_EAUTH = -13,    /* authentication failed */
-	EMB_EPERM = -14,    /* authenticated but not allowed */
+	EMB_EAUTH = -13, /* authentication failed */
+	EMB_EPERM = -14, /* authenticated but not allowed */
 	EMB_EOVERFLOW = -15 /* arithmetic overflow on input */
 };
 #define EMB_ERR_COUNT 16

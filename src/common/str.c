@@ -101,9 +101,8 @@ emb_valid_email(const char *s)
 
 	for (const char *p = s; *p != '\0'; p++, n++) {
 		unsigned char c = (unsigned char)*p;
-		if (n >= 254 || c <= ' ' || c >= 0x7f || c == '<' ||
-		    c == '>' || c == '"' || c == ',' || c == ';' ||
-		    c == '\\')
+		if (n >= 254 || c <= ' ' || c >= 0x7f || c == '<' || c == '>' ||
+		    c == '"' || c == ',' || c == ';' || c == '\\')
 			return false;
 		if (c == '@') {
 			if (at != NULL)
@@ -221,9 +220,9 @@ emb_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
 	}
 	if (*s != '\0')
 		return EMB_EINVAL;
-	int64_t r = neg ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN
-							 : -(int64_t)v)
-			: (int64_t)v;
+	int64_t r = neg
+	    ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v)
+	    : (int64_t)v;
 	if (r < min || r > max)
 		return EMB_EOVERFLOW;
 	*ret = r;

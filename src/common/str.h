@@ -51,8 +51,8 @@ bool emb_slugify(const char *name, char out[EMB_ID_MAX]);
  * Parse a decimal integer in [min, max] (the whole string, no sign for
  * non-negative ranges, no blanks).  EMB_EINVAL or EMB_EOVERFLOW.
  */
-int emb_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
-    EMB_MUST_USE;
+int emb_parse_int(
+    const char *s, int64_t min, int64_t max, int64_t *ret) EMB_MUST_USE;
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void emb_hex(const uint8_t *p, size_t n, char *out);

@@ -57,8 +57,8 @@ is_leap(int y)
 static int
 days_in_month(int y, int m)
 {
-	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int dim[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
@@ -173,11 +173,11 @@ static const struct {
 	char unit;
 	int64_t ms;
 } duration_units[] = {
-	{ 'w', 7 * MS_PER_DAY },
-	{ 'd', MS_PER_DAY },
-	{ 'h', 3600 * MS_PER_S },
-	{ 'm', 60 * MS_PER_S },
-	{ 's', MS_PER_S },
+    {'w', 7 * MS_PER_DAY},
+    {'d', MS_PER_DAY},
+    {'h', 3600 * MS_PER_S},
+    {'m', 60 * MS_PER_S},
+    {'s', MS_PER_S},
 };
 
 #define DURATION_MAX (INT64_C(36525) * MS_PER_DAY)

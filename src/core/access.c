@@ -9,7 +9,8 @@ core_excluded(const struct store_partner *p, const struct store_advisory *a)
 {
 	for (size_t i = 0; i < a->n_exclusions; i++) {
 		const struct store_exclusion *e = &a->exclusions[i];
-		if (e->kind == STORE_EXCL_PARTNER && strcmp(e->value, p->id) == 0)
+		if (e->kind == STORE_EXCL_PARTNER &&
+		    strcmp(e->value, p->id) == 0)
 			return true;
 		if (e->kind == STORE_EXCL_COUNTRY && p->country[0] != '\0' &&
 		    strcmp(e->value, p->country) == 0)

@@ -8,8 +8,7 @@
 #include "common/timeutil.h"
 #include "common/emb.h"
 
-static const char *const severities[] = { "low", "medium", "high",
-	"critical" };
+static const char *const severities[] = {"low", "medium", "high", "critical"};
 
 enum store_advisory_state
 core_advisory_state(const struct store_advisory *a, int64_t now)
@@ -22,8 +21,8 @@ core_advisory_state(const struct store_advisory *a, int64_t now)
 }
 
 int64_t
-core_artifact_release_at(const struct store_artifact *art,
-    const struct store_advisory *a)
+core_artifact_release_at(
+    const struct store_artifact *art, const struct store_advisory *a)
 {
 	if (!art->release_relative)
 		return art->release_at;
@@ -40,8 +39,8 @@ get_advisory(struct emb_instance *inst, const char *id,
 	int r;
 
 	if (!emb_valid_ident(id, EMB_ID_MAX - 1))
-		return emb_error_set(err, EMB_EINVAL,
-		    "invalid advisory id '%s'", id);
+		return emb_error_set(
+		    err, EMB_EINVAL, "invalid advisory id '%s'", id);
 	r = store_advisory_get(inst->store, id, ret);
 	if (r == EMB_ENOENT)
 		return emb_error_set(err, r, "advisory '%s' not found", id);
@@ -108,8 +107,8 @@ validate_new(const struct core_advisory_new *na, struct store_advisory *a,
 		    "invalid title (1-%d characters of printable UTF-8)",
 		    STORE_TITLE_MAX);
 	if (na->patch_at <= now)
-		return emb_error_set(err, EMB_EINVAL,
-		    "patch time must be in the future");
+		return emb_error_set(
+		    err, EMB_EINVAL, "patch time must be in the future");
 	if (na->n_cves > STORE_LIST_MAX || na->n_products > STORE_LIST_MAX)
 		return emb_error_set(err, EMB_ETOOBIG,
 		    "at most %d CVEs and %d products", STORE_LIST_MAX,
@@ -138,12 +137,12 @@ validate_new(const struct core_advisory_new *na, struct store_advisory *a,
 			    "invalid severity '%s' (low, medium, high or"
 			    " critical)",
 			    na->severity);
-		(void)snprintf(a->severity, sizeof(a->severity), "%s",
-		    na->severity);
+		(void)snprintf(
+		    a->severity, sizeof(a->severity), "%s", na->severity);
 	}
 	a->cves = calloc(na->n_cves ? na->n_cves : 1, sizeof(*a->cves));
-	a->products = calloc(na->n_products ? na->n_products : 1,
-	    sizeof(*a->products));
+	a->products =
+	    calloc(na->n_products ? na->n_products : 1, sizeof(*a->products));
 	if (a->cves == NULL || a->products == NULL)
 		return emb_error_code(err, EMB_ENOMEM);
 	for (size_t i = 0; i < na->n_cves; i++) {
@@ -164,8 +163,8 @@ validate_new(const struct core_advisory_new *na, struct store_advisory *a,
 			    "invalid product name (1-%d characters of"
 			    " printable UTF-8)",
 			    STORE_NAME_MAX);
-		(void)snprintf(a->products[i], STORE_NAME_MAX + 1, "%s",
-		    na->products[i]);
+		(void)snprintf(
+		    a->products[i], STORE_NAME_MAX + 1, "%s", na->products[i]);
 	}
 	a->n_products = na->n_products;
 	a->patch_at = na->patch_at;
@@ -191,8 +190,8 @@ core_advisory_create(struct emb_instance *inst, const char *actor,
 	r = store_advisory_add(inst->store, &a);
 	if (r < 0) {
 		r = r == EMB_EEXIST
-		    ? emb_error_set(err, r, "advisory '%s' already exists",
-			  a.id)
+		    ? emb_error_set(
+		          err, r, "advisory '%s' already exists", a.id)
 		    : core_store_error(err, r, "cannot create advisory");
 		(void)core_tx_fail(inst, r);
 		goto out;
@@ -202,7 +201,7 @@ core_advisory_create(struct emb_instance *inst, const char *actor,
 		json_array_append_new(cves, json_string(a.cves[i]));
 	r = core_tx_commit(inst, actor, now, "advisory.create", a.id,
 	    json_pack("{s:s, s:s, s:o}", "title", a.title, "patch_at",
-		emb_time_format(a.patch_at, false, t), "cves", cves),
+	        emb_time_format(a.patch_at, false, t), "cves", cves),
 	    err);
 out:
 	store_advisory_fini(&a);
@@ -241,8 +240,8 @@ update_and_commit(struct emb_instance *inst, const char *actor,
 	a->updated_at = now;
 	if ((r = store_advisory_update(inst->store, a)) < 0) {
 		json_decref(detail);
-		r = core_tx_fail(inst, core_store_error(err, r,
-		    "cannot update advisory"));
+		r = core_tx_fail(
+		    inst, core_store_error(err, r, "cannot update advisory"));
 	} else {
 		r = core_tx_commit(inst, actor, now, type, a->id, detail, err);
 	}
@@ -284,16 +283,16 @@ core_advisory_reschedule(struct emb_instance *inst, const char *actor,
 	(void)snprintf(rs.reason, sizeof(rs.reason), "%s", reason);
 	if ((r = store_reschedule_add(inst->store, a.id, &rs)) < 0) {
 		store_advisory_fini(&a);
-		return core_tx_fail(inst, core_store_error(err, r,
-		    "cannot record reschedule"));
+		return core_tx_fail(
+		    inst, core_store_error(err, r, "cannot record reschedule"));
 	}
 	a.patch_at = patch_at;
 	return update_and_commit(inst, actor, &a, now, "advisory.reschedule",
 	    json_pack("{s:s, s:s, s:s, s:s}", "from",
-		emb_time_format(rs.old_patch_at, false, t1), "to",
-		emb_time_format(patch_at, false, t2), "direction",
-		patch_at < rs.old_patch_at ? "expedite" : "postpone", "reason",
-		reason),
+	        emb_time_format(rs.old_patch_at, false, t1), "to",
+	        emb_time_format(patch_at, false, t2), "direction",
+	        patch_at < rs.old_patch_at ? "expedite" : "postpone", "reason",
+	        reason),
 	    err);
 }
 
@@ -320,8 +319,8 @@ core_advisory_exclude(struct emb_instance *inst, const char *actor,
 		(void)snprintf(e.value, sizeof(e.value), "%s", cc);
 	} else {
 		if (!emb_valid_ident(value, EMB_ID_MAX - 1))
-			return emb_error_set(err, EMB_EINVAL,
-			    "invalid partner id '%s'", value);
+			return emb_error_set(
+			    err, EMB_EINVAL, "invalid partner id '%s'", value);
 		(void)snprintf(e.value, sizeof(e.value), "%s", value);
 	}
 	if ((r = begin_change(inst, id, now, &a, err)) < 0)
@@ -338,16 +337,16 @@ core_advisory_exclude(struct emb_instance *inst, const char *actor,
 	if (r < 0) {
 		r = r == EMB_EEXIST
 		    ? emb_error_set(err, EMB_ESTATE,
-			  "%s '%s' is already excluded from '%s'",
-			  kind == STORE_EXCL_PARTNER ? "partner" : "country",
-			  e.value, a.id)
+		          "%s '%s' is already excluded from '%s'",
+		          kind == STORE_EXCL_PARTNER ? "partner" : "country",
+		          e.value, a.id)
 		    : core_store_error(err, r, "cannot record exclusion");
 		store_advisory_fini(&a);
 		return core_tx_fail(inst, r);
 	}
 	return update_and_commit(inst, actor, &a, now, "advisory.exclude",
 	    json_pack("{s:s}",
-		kind == STORE_EXCL_PARTNER ? "partner" : "country", e.value),
+	        kind == STORE_EXCL_PARTNER ? "partner" : "country", e.value),
 	    err);
 }
 
@@ -362,8 +361,8 @@ core_advisory_publish(struct emb_instance *inst, const char *actor,
 		return r;
 	a.state = STORE_ADV_PUBLISHED;
 	a.published_at = now;
-	return update_and_commit(inst, actor, &a, now, "advisory.publish",
-	    NULL, err);
+	return update_and_commit(
+	    inst, actor, &a, now, "advisory.publish", NULL, err);
 }
 
 int
@@ -376,8 +375,8 @@ core_advisory_withdraw(struct emb_instance *inst, const char *actor,
 	if ((r = begin_change(inst, id, now, &a, err)) < 0)
 		return r;
 	a.state = STORE_ADV_WITHDRAWN;
-	return update_and_commit(inst, actor, &a, now, "advisory.withdraw",
-	    NULL, err);
+	return update_and_commit(
+	    inst, actor, &a, now, "advisory.withdraw", NULL, err);
 }
 
 /* Additional data binding a sealed blob to its artifact. */
@@ -387,8 +386,7 @@ seal_ad(const struct store_artifact *art, struct buf *ad)
 	int r;
 
 	if ((r = buf_printf(ad, "embargo-artifact-v1|%s|%s|%lld|",
-		 art->advisory_id, art->name, (long long)art->attached_at)) <
-	    0)
+	         art->advisory_id, art->name, (long long)art->attached_at)) < 0)
 		return r;
 	return buf_append(ad, art->sha256, sizeof(art->sha256));
 }
@@ -421,11 +419,11 @@ core_artifact_attach(struct emb_instance *inst, const char *actor,
 		    CORE_ARTIFACT_MAX);
 	if (at->release == CORE_RELEASE_BEFORE &&
 	    (at->release_before < 0 || at->release_before > EMB_TIME_MAX))
-		return emb_error_set(err, EMB_EINVAL,
-		    "release offset out of range");
+		return emb_error_set(
+		    err, EMB_EINVAL, "release offset out of range");
 	if (!emb_valid_ident(at->tier, EMB_ID_MAX - 1))
-		return emb_error_set(err, EMB_EINVAL, "invalid tier name '%s'",
-		    at->tier);
+		return emb_error_set(
+		    err, EMB_EINVAL, "invalid tier name '%s'", at->tier);
 	if ((r = begin_change(inst, at->advisory_id, now, &a, err)) < 0)
 		return r;
 	buf_init(&ad, 1024);
@@ -434,8 +432,8 @@ core_artifact_attach(struct emb_instance *inst, const char *actor,
 	if (r < 0) {
 		r = r == EMB_ENOENT
 		    ? emb_error_set(err, r,
-			  "unknown tier '%s' (see 'embargo tier list')",
-			  at->tier)
+		          "unknown tier '%s' (see 'embargo tier list')",
+		          at->tier)
 		    : core_store_error(err, r, "cannot read tiers");
 		goto fail;
 	}
@@ -475,14 +473,14 @@ core_artifact_attach(struct emb_instance *inst, const char *actor,
 	}
 	crypto_sha256(data, n, art.sha256);
 	if ((r = seal_ad(&art, &ad)) < 0 ||
-	    (r = crypto_seal(inst->keys, ad.data, ad.len, data, n,
-		 &sealed)) < 0) {
-		r = emb_error_set(err, r, "cannot seal the artifact: %s",
-		    emb_strerror(r));
+	    (r = crypto_seal(inst->keys, ad.data, ad.len, data, n, &sealed)) <
+	        0) {
+		r = emb_error_set(
+		    err, r, "cannot seal the artifact: %s", emb_strerror(r));
 		goto fail;
 	}
-	if ((r = store_artifact_add(inst->store, &art, sealed.data,
-		 sealed.len)) < 0) {
+	if ((r = store_artifact_add(
+	         inst->store, &art, sealed.data, sealed.len)) < 0) {
 		r = core_store_error(err, r, "cannot store the artifact");
 		goto fail;
 	}
@@ -495,8 +493,8 @@ core_artifact_attach(struct emb_instance *inst, const char *actor,
 		goto fail;
 	}
 	emb_hex(art.sha256, sizeof(art.sha256), hex);
-	(void)snprintf(subject, sizeof(subject), "%s/%s", art.advisory_id,
-	    art.name);
+	(void)snprintf(
+	    subject, sizeof(subject), "%s/%s", art.advisory_id, art.name);
 	detail = json_pack("{s:s, s:s, s:s, s:I, s:s}", "kind",
 	    store_artifact_kind_name(art.kind), "tier", art.tier, "mark",
 	    store_mark_mode_name(art.mark), "size", (json_int_t)n, "sha256",
@@ -510,8 +508,8 @@ core_artifact_attach(struct emb_instance *inst, const char *actor,
 	buf_fini(&ad);
 	buf_fini(&sealed);
 	store_advisory_fini(&a);
-	r = core_tx_commit(inst, actor, now, "artifact.attach", subject,
-	    detail, err);
+	r = core_tx_commit(
+	    inst, actor, now, "artifact.attach", subject, detail, err);
 	if (r == 0)
 		*ret = art;
 	return r;
@@ -527,8 +525,8 @@ core_artifact_list(struct emb_instance *inst, const char *advisory_id,
     bool include_withdrawn, struct store_artifact **ret, size_t *ret_n,
     struct emb_error *err)
 {
-	int r = store_artifact_list(inst->store, advisory_id,
-	    include_withdrawn, ret, ret_n);
+	int r = store_artifact_list(
+	    inst->store, advisory_id, include_withdrawn, ret, ret_n);
 
 	return r < 0 ? core_store_error(err, r, "cannot list artifacts") : 0;
 }
@@ -540,8 +538,8 @@ get_artifact(struct emb_instance *inst, const char *advisory_id,
 	int r;
 
 	if (!emb_valid_ident(name, STORE_ARTIFACT_NAME_MAX))
-		return emb_error_set(err, EMB_EINVAL,
-		    "invalid artifact name '%s'", name);
+		return emb_error_set(
+		    err, EMB_EINVAL, "invalid artifact name '%s'", name);
 	r = store_artifact_get(inst->store, advisory_id, name, ret);
 	if (r == EMB_ENOENT)
 		return emb_error_set(err, r,
@@ -565,18 +563,17 @@ core_artifact_withdraw(struct emb_instance *inst, const char *actor,
 	if ((r = get_artifact(inst, advisory_id, name, &art, err)) < 0)
 		return core_tx_fail(inst, r);
 	if ((r = store_artifact_withdraw(inst->store, art.id, now)) < 0)
-		return core_tx_fail(inst, core_store_error(err, r,
-		    "cannot withdraw artifact"));
+		return core_tx_fail(
+		    inst, core_store_error(err, r, "cannot withdraw artifact"));
 	(void)snprintf(subject, sizeof(subject), "%s/%s", advisory_id, name);
-	return core_tx_commit(inst, actor, now, "artifact.withdraw", subject,
-	    NULL, err);
+	return core_tx_commit(
+	    inst, actor, now, "artifact.withdraw", subject, NULL, err);
 }
 
 int
-core_copy(struct emb_instance *inst, const char *actor,
-    const char *advisory_id, const char *name, const char *partner_id,
-    const char *channel, int64_t now, struct buf *out,
-    struct store_delivery *ret_delivery, struct emb_error *err)
+core_copy(struct emb_instance *inst, const char *actor, const char *advisory_id,
+    const char *name, const char *partner_id, const char *channel, int64_t now,
+    struct buf *out, struct store_delivery *ret_delivery, struct emb_error *err)
 {
 	struct store_advisory a;
 	struct store_artifact art;
@@ -611,7 +608,7 @@ core_copy(struct emb_instance *inst, const char *actor,
 	}
 	if ((r = seal_ad(&art, &ad)) < 0 ||
 	    (r = crypto_open(inst->keys, ad.data, ad.len, sealed.data,
-		 sealed.len, &plain)) < 0) {
+	         sealed.len, &plain)) < 0) {
 		r = emb_error_set(err, EMB_ECORRUPT,
 		    "artifact '%s' of '%s' does not decrypt: stored data was"
 		    " altered",
@@ -644,7 +641,7 @@ core_copy(struct emb_instance *inst, const char *actor,
 	(void)snprintf(subject, sizeof(subject), "%s/%s", advisory_id, name);
 	r = core_tx_commit(inst, actor, now, "delivery", subject,
 	    json_pack("{s:s, s:I, s:s, s:s}", "partner", p.id, "delivery",
-		(json_int_t)d.id, "sha256", hex, "channel", channel),
+	        (json_int_t)d.id, "sha256", hex, "channel", channel),
 	    err);
 	if (r < 0)
 		goto out;

@@ -52,15 +52,15 @@ void core_instance_free(struct emb_instance *inst);
 
 int core_tier_list(struct emb_instance *inst, struct store_tier **ret,
     size_t *ret_n, struct emb_error *err) EMB_MUST_USE;
-int core_tier_add(struct emb_instance *inst, const char *actor,
-    const char *name, int64_t rank, int64_t now, struct emb_error *err)
-    EMB_MUST_USE;
+int
+core_tier_add(struct emb_instance *inst, const char *actor, const char *name,
+    int64_t rank, int64_t now, struct emb_error *err) EMB_MUST_USE;
 
 /* ---- partners ---- */
 
 struct core_partner_new {
 	const char *name;
-	const char *id;      /* NULL: derived from the name */
+	const char *id; /* NULL: derived from the name */
 	const char *tier;
 	const char *country; /* NULL when unknown */
 	const char *contact; /* NULL when unknown */
@@ -109,7 +109,7 @@ struct core_advisory_new {
 	const char *id;
 	const char *title;
 	const char *severity; /* NULL: from the CVSS vector, if any */
-	const char *cvss;     /* NULL when not given */
+	const char *cvss; /* NULL when not given */
 	const char *const *cves;
 	size_t n_cves;
 	const char *const *products;
@@ -118,8 +118,8 @@ struct core_advisory_new {
 };
 
 int core_advisory_create(struct emb_instance *inst, const char *actor,
-    const struct core_advisory_new *na, int64_t now, struct emb_error *err)
-    EMB_MUST_USE;
+    const struct core_advisory_new *na, int64_t now,
+    struct emb_error *err) EMB_MUST_USE;
 /* *ret is released with store_advisory_fini. */
 int core_advisory_get(struct emb_instance *inst, const char *id,
     struct store_advisory *ret, struct emb_error *err) EMB_MUST_USE;
@@ -143,8 +143,8 @@ int core_advisory_withdraw(struct emb_instance *inst, const char *actor,
  * The state that counts: published once published by hand or once the
  * patch time has passed, whatever was stored.
  */
-enum store_advisory_state core_advisory_state(const struct store_advisory *a,
-    int64_t now);
+enum store_advisory_state
+core_advisory_state(const struct store_advisory *a, int64_t now);
 
 /* ---- artifacts ---- */
 
@@ -156,7 +156,7 @@ struct core_attach {
 	enum store_artifact_kind kind;
 	const char *tier;
 	enum core_release release;
-	int64_t release_at;     /* CORE_RELEASE_AT */
+	int64_t release_at; /* CORE_RELEASE_AT */
 	int64_t release_before; /* CORE_RELEASE_BEFORE, ms before patch */
 	enum store_mark_mode mark;
 };
@@ -176,8 +176,8 @@ int core_artifact_withdraw(struct emb_instance *inst, const char *actor,
     struct emb_error *err) EMB_MUST_USE;
 
 /* When an artifact is released, given its advisory's patch time. */
-int64_t core_artifact_release_at(const struct store_artifact *art,
-    const struct store_advisory *a);
+int64_t core_artifact_release_at(
+    const struct store_artifact *art, const struct store_advisory *a);
 
 /*
  * Render partner_id's copy of an artifact into out (max CORE_ARTIFACT_MAX

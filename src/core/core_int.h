@@ -13,8 +13,8 @@ struct emb_instance {
 };
 
 /* Start the use case's transaction. */
-int core_tx_begin(struct emb_instance *inst, struct emb_error *err)
-    EMB_MUST_USE;
+int
+core_tx_begin(struct emb_instance *inst, struct emb_error *err) EMB_MUST_USE;
 
 /*
  * Append the use case's event (detail_take: a JSON object, consumed) and

@@ -11,8 +11,14 @@ struct metric {
 };
 
 static const struct metric metrics[8] = {
-	{ "AV", "NALP" }, { "AC", "LH" }, { "PR", "NLH" }, { "UI", "NR" },
-	{ "S", "UC" }, { "C", "HLN" }, { "I", "HLN" }, { "A", "HLN" },
+    {"AV", "NALP"},
+    {"AC", "LH"},
+    {"PR", "NLH"},
+    {"UI", "NR"},
+    {"S", "UC"},
+    {"C", "HLN"},
+    {"I", "HLN"},
+    {"A", "HLN"},
 };
 
 /* v3.1 Roundup: smallest one-decimal number >= x, robust to FP error. */
@@ -41,7 +47,7 @@ cia(char v)
 int
 core_cvss_parse(const char *vector, struct core_cvss *ret)
 {
-	char val[8] = { 0 };
+	char val[8] = {0};
 	const char *p;
 	int minor;
 
@@ -80,15 +86,17 @@ core_cvss_parse(const char *vector, struct core_cvss *ret)
 			return EMB_EINVAL;
 
 	bool changed = val[4] == 'C';
-	double av = val[0] == 'N' ? 0.85 : val[0] == 'A' ? 0.62
-	    : val[0] == 'L' ? 0.55 : 0.2;
+	double av = val[0] == 'N' ? 0.85
+	    : val[0] == 'A'       ? 0.62
+	    : val[0] == 'L'       ? 0.55
+	                          : 0.2;
 	double ac = val[1] == 'L' ? 0.77 : 0.44;
 	double pr = val[2] == 'N' ? 0.85
-	    : val[2] == 'L' ? (changed ? 0.68 : 0.62)
-			    : (changed ? 0.5 : 0.27);
+	    : val[2] == 'L'       ? (changed ? 0.68 : 0.62)
+	                          : (changed ? 0.5 : 0.27);
 	double ui = val[3] == 'N' ? 0.85 : 0.62;
-	double iss = 1.0 - (1.0 - cia(val[5])) * (1.0 - cia(val[6])) *
-	    (1.0 - cia(val[7]));
+	double iss = 1.0 -
+	    (1.0 - cia(val[5])) * (1.0 - cia(val[6])) * (1.0 - cia(val[7]));
 	double impact = changed
 	    ? 7.52 * (iss - 0.029) - 3.25 * pow(iss - 0.02, 15)
 	    : 6.42 * iss;
@@ -110,6 +118,9 @@ core_cvss_parse(const char *vector, struct core_cvss *ret)
 const char *
 core_cvss_severity(int t)
 {
-	return t == 0 ? "none" : t < 40 ? "low" : t < 70 ? "medium"
-	    : t < 90 ? "high" : "critical";
+	return t == 0 ? "none"
+	    : t < 40  ? "low"
+	    : t < 70  ? "medium"
+	    : t < 90  ? "high"
+	              : "critical";
 }

@@ -10,7 +10,7 @@
 #include "common/err.h"
 
 struct core_cvss {
-	int minor;      /* 0 for 3.0, 1 for 3.1 */
+	int minor; /* 0 for 3.0, 1 for 3.1 */
 	int base_tenths; /* base score times ten, 0..100 */
 };
 

@@ -15,9 +15,9 @@
 #define KCV_DOMAIN "embargo-key-check-v1"
 
 static const struct store_tier default_tiers[] = {
-	{ "notify", 10 },
-	{ "detect", 20 },
-	{ "poc", 30 },
+    {"notify", 10},
+    {"detect", 20},
+    {"poc", 30},
 };
 
 int
@@ -59,8 +59,8 @@ core_tx_commit(struct emb_instance *inst, const char *actor, int64_t now,
 		r = emb_error_code(err, EMB_ENOMEM);
 		return core_tx_fail(inst, r);
 	}
-	r = log_append(inst->store, inst->keys, now, actor, type, subject,
-	    detail);
+	r = log_append(
+	    inst->store, inst->keys, now, actor, type, subject, detail);
 	free(detail);
 	if (r == EMB_ECORRUPT) {
 		r = emb_error_set(err, r,
@@ -126,12 +126,12 @@ read_key_file(const char *path, uint8_t key[32], struct emb_error *err)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return emb_error_set(err, EMB_ENOTINST,
-		    "cannot read %s: %s", path, strerror(errno));
+		return emb_error_set(err, EMB_ENOTINST, "cannot read %s: %s",
+		    path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return emb_error_set(err, EMB_ENOTINST,
-		    "%s is not a regular file", path);
+		return emb_error_set(
+		    err, EMB_ENOTINST, "%s is not a regular file", path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
@@ -153,17 +153,16 @@ read_key_file(const char *path, uint8_t key[32], struct emb_error *err)
 static void
 key_check_value(const struct crypto_keys *keys, uint8_t out[32])
 {
-	crypto_mac(keys, CRYPTO_KEY_CHECK, KCV_DOMAIN, sizeof(KCV_DOMAIN) - 1,
-	    out);
+	crypto_mac(
+	    keys, CRYPTO_KEY_CHECK, KCV_DOMAIN, sizeof(KCV_DOMAIN) - 1, out);
 }
 
 /* Remove a directory we are building, with the files we put in it. */
 static void
 remove_tree(const char *dir)
 {
-	static const char *const files[] = { CORE_DB_FILE,
-		CORE_DB_FILE "-wal", CORE_DB_FILE "-shm", CORE_MASTER_FILE,
-		CORE_SIGN_FILE };
+	static const char *const files[] = {CORE_DB_FILE, CORE_DB_FILE "-wal",
+	    CORE_DB_FILE "-shm", CORE_MASTER_FILE, CORE_SIGN_FILE};
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < EMB_ARRAY_LEN(files); i++)
@@ -193,12 +192,11 @@ dir_is_empty(const char *dir)
 }
 
 static int
-populate(const char *tmp, const char *actor, int64_t now,
-    struct emb_error *err)
+populate(const char *tmp, const char *actor, int64_t now, struct emb_error *err)
 {
 	char path[PATH_MAX];
 	uint8_t *secret = NULL, kcv[32];
-	struct emb_instance inst = { 0 };
+	struct emb_instance inst = {0};
 	json_t *detail;
 	int r;
 
@@ -210,8 +208,8 @@ populate(const char *tmp, const char *actor, int64_t now,
 	    write_new_file(path, secret, 32, 0600) < 0 ||
 	    !path_join(path, sizeof(path), tmp, CORE_SIGN_FILE) ||
 	    write_new_file(path, secret + 32, 32, 0600) < 0) {
-		r = emb_error_set(err, EMB_EIO, "cannot write key files in %s",
-		    tmp);
+		r = emb_error_set(
+		    err, EMB_EIO, "cannot write key files in %s", tmp);
 		goto out;
 	}
 	if ((r = crypto_keys_new(secret, secret + 32, &inst.keys)) < 0) {
@@ -241,10 +239,10 @@ populate(const char *tmp, const char *actor, int64_t now,
 			goto out;
 		}
 	}
-	detail = json_pack("{s:i, s:[s,s,s]}", "schema",
-	    store_schema_version(), "tiers", "notify", "detect", "poc");
-	r = core_tx_commit(&inst, actor, now, "instance.init", "instance",
-	    detail, err);
+	detail = json_pack("{s:i, s:[s,s,s]}", "schema", store_schema_version(),
+	    "tiers", "notify", "detect", "poc");
+	r = core_tx_commit(
+	    &inst, actor, now, "instance.init", "instance", detail, err);
 out:
 	store_close(inst.store);
 	crypto_keys_free(inst.keys);
@@ -253,8 +251,8 @@ out:
 }
 
 int
-core_instance_create(const char *dir, const char *actor, int64_t now,
-    struct emb_error *err)
+core_instance_create(
+    const char *dir, const char *actor, int64_t now, struct emb_error *err)
 {
 	char tmp[PATH_MAX];
 	struct stat st;
@@ -271,15 +269,15 @@ core_instance_create(const char *dir, const char *actor, int64_t now,
 			    "%s exists and is not empty; refusing to touch it",
 			    dir);
 	} else if (errno != ENOENT) {
-		return emb_error_set(err, EMB_EIO, "cannot inspect %s: %s",
-		    dir, strerror(errno));
+		return emb_error_set(err, EMB_EIO, "cannot inspect %s: %s", dir,
+		    strerror(errno));
 	}
 	n = snprintf(tmp, sizeof(tmp), "%s.init-XXXXXX", dir);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return emb_error_set(err, EMB_EINVAL, "path too long: %s", dir);
 	if (mkdtemp(tmp) == NULL)
-		return emb_error_set(err, EMB_EIO, "cannot create %s: %s", tmp,
-		    strerror(errno));
+		return emb_error_set(
+		    err, EMB_EIO, "cannot create %s: %s", tmp, strerror(errno));
 	/* mkdtemp makes it 0700 already. */
 	if ((r = populate(tmp, actor, now, err)) < 0) {
 		remove_tree(tmp);
@@ -287,8 +285,8 @@ core_instance_create(const char *dir, const char *actor, int64_t now,
 	}
 	/* rename(2) replaces an empty directory atomically. */
 	if (rename(tmp, dir) < 0) {
-		r = emb_error_set(err, EMB_EIO, "cannot create %s: %s", dir,
-		    strerror(errno));
+		r = emb_error_set(
+		    err, EMB_EIO, "cannot create %s: %s", dir, strerror(errno));
 		remove_tree(tmp);
 		return r;
 	}
@@ -296,8 +294,8 @@ core_instance_create(const char *dir, const char *actor, int64_t now,
 }
 
 int
-core_instance_open(const char *dir, struct emb_instance **ret,
-    struct emb_error *err)
+core_instance_open(
+    const char *dir, struct emb_instance **ret, struct emb_error *err)
 {
 	struct emb_instance *inst;
 	char path[PATH_MAX];
@@ -311,8 +309,8 @@ core_instance_open(const char *dir, struct emb_instance **ret,
 		    "data directory %s does not exist (run 'embargo init')",
 		    dir);
 	if (!S_ISDIR(st.st_mode))
-		return emb_error_set(err, EMB_ENOTINST,
-		    "%s is not a directory", dir);
+		return emb_error_set(
+		    err, EMB_ENOTINST, "%s is not a directory", dir);
 	if (!path_join(path, sizeof(path), dir, CORE_DB_FILE))
 		return emb_error_set(err, EMB_EINVAL, "path too long: %s", dir);
 	if (lstat(path, &st) < 0)
@@ -342,7 +340,8 @@ core_instance_open(const char *dir, struct emb_instance **ret,
 			    " than %d)",
 			    dir, store_schema_version());
 		else
-			r = core_store_error(err, r, "cannot open the database");
+			r = core_store_error(
+			    err, r, "cannot open the database");
 		goto fail;
 	}
 	if (!path_join(path, sizeof(path), dir, CORE_MASTER_FILE) ||
@@ -361,8 +360,8 @@ core_instance_open(const char *dir, struct emb_instance **ret,
 	    stored.len != sizeof(kcv) ||
 	    !crypto_equal(stored.data, kcv, sizeof(kcv))) {
 		r = emb_error_set(err, EMB_ECRYPTO,
-		    "%s does not belong to the database in %s", CORE_MASTER_FILE,
-		    dir);
+		    "%s does not belong to the database in %s",
+		    CORE_MASTER_FILE, dir);
 		goto fail;
 	}
 	buf_fini(&stored);
@@ -409,22 +408,24 @@ core_tier_add(struct emb_instance *inst, const char *actor, const char *name,
 		    " at most %d)",
 		    name, EMB_ID_MAX - 1);
 	if (rank < 0 || rank > 1000000)
-		return emb_error_set(err, EMB_EINVAL,
-		    "tier rank must be between 0 and 1000000");
+		return emb_error_set(
+		    err, EMB_EINVAL, "tier rank must be between 0 and 1000000");
 	if ((r = core_tx_begin(inst, err)) < 0)
 		return r;
 	if (store_tier_get(inst->store, name, &t) == 0)
-		return core_tx_fail(inst, emb_error_set(err, EMB_EEXIST,
-		    "tier '%s' already exists", name));
+		return core_tx_fail(inst,
+		    emb_error_set(
+		        err, EMB_EEXIST, "tier '%s' already exists", name));
 	(void)snprintf(t.name, sizeof(t.name), "%s", name);
 	t.rank = rank;
 	r = store_tier_add(inst->store, &t);
 	if (r == EMB_EEXIST)
-		return core_tx_fail(inst, emb_error_set(err, r,
-		    "another tier already has rank %lld", (long long)rank));
+		return core_tx_fail(inst,
+		    emb_error_set(err, r, "another tier already has rank %lld",
+		        (long long)rank));
 	if (r < 0)
-		return core_tx_fail(inst, core_store_error(err, r,
-		    "cannot add tier"));
+		return core_tx_fail(
+		    inst, core_store_error(err, r, "cannot add tier"));
 	return core_tx_commit(inst, actor, now, "tier.add", name,
 	    json_pack("{s:I}", "rank", (json_int_t)rank), err);
 }
@@ -437,18 +438,18 @@ core_audit_each(struct emb_instance *inst,
 	int r = log_each(inst->store, fn, arg);
 
 	return r < 0 ? core_store_error(err, r, "cannot read the event log")
-		     : r;
+	             : r;
 }
 
 int
-core_audit_verify(struct emb_instance *inst, struct log_report *rep,
-    struct emb_error *err)
+core_audit_verify(
+    struct emb_instance *inst, struct log_report *rep, struct emb_error *err)
 {
 	int r = log_verify(inst->store, inst->keys, rep);
 
 	if (r == EMB_ECORRUPT)
-		return emb_error_set(err, r, "event log does not verify: %s",
-		    rep->problem);
+		return emb_error_set(
+		    err, r, "event log does not verify: %s", rep->problem);
 	if (r < 0)
 		return core_store_error(err, r, "cannot verify the event log");
 	return 0;

@@ -34,8 +34,8 @@ hex_string(const uint8_t *p, size_t n)
 json_t *
 core_json_tier(const struct store_tier *t)
 {
-	return json_pack("{s:s, s:I}", "name", t->name, "rank",
-	    (json_int_t)t->rank);
+	return json_pack(
+	    "{s:s, s:I}", "name", t->name, "rank", (json_int_t)t->rank);
 }
 
 json_t *
@@ -50,8 +50,8 @@ core_json_partner(const struct store_partner *p)
 }
 
 json_t *
-core_json_artifact(const struct store_artifact *art,
-    const struct store_advisory *a)
+core_json_artifact(
+    const struct store_artifact *art, const struct store_advisory *a)
 {
 	json_t *o, *rel;
 	char d[EMB_TIME_STR];
@@ -66,11 +66,11 @@ core_json_artifact(const struct store_artifact *art,
 	    art->tier, "release", rel, "release_at",
 	    core_json_time(core_artifact_release_at(art, a)), "mark",
 	    store_mark_mode_name(art->mark), "size", (json_int_t)art->size,
-	    "sha256", hex_string(art->sha256, sizeof(art->sha256)),
-	    "attached", core_json_time(art->attached_at));
+	    "sha256", hex_string(art->sha256, sizeof(art->sha256)), "attached",
+	    core_json_time(art->attached_at));
 	if (o != NULL && art->withdrawn_at != 0)
-		json_object_set_new(o, "withdrawn",
-		    core_json_time(art->withdrawn_at));
+		json_object_set_new(
+		    o, "withdrawn", core_json_time(art->withdrawn_at));
 	return o;
 }
 
@@ -92,30 +92,30 @@ core_json_advisory(const struct store_advisory *a,
 		const struct store_reschedule *rs = &a->reschedules[i];
 		json_array_append_new(history,
 		    json_pack("{s:o, s:o, s:o, s:s, s:s}", "at",
-			core_json_time(rs->at), "from",
-			core_json_time(rs->old_patch_at), "to",
-			core_json_time(rs->new_patch_at), "direction",
-			rs->new_patch_at < rs->old_patch_at ? "expedite"
-							    : "postpone",
-			"reason", rs->reason));
+		        core_json_time(rs->at), "from",
+		        core_json_time(rs->old_patch_at), "to",
+		        core_json_time(rs->new_patch_at), "direction",
+		        rs->new_patch_at < rs->old_patch_at ? "expedite"
+		                                            : "postpone",
+		        "reason", rs->reason));
 	}
 	excl = json_array();
 	for (size_t i = 0; i < a->n_exclusions; i++) {
 		const struct store_exclusion *e = &a->exclusions[i];
 		json_array_append_new(excl,
 		    json_pack("{s:s, s:o}",
-			e->kind == STORE_EXCL_PARTNER ? "partner" : "country",
-			e->value, "at", core_json_time(e->at)));
+		        e->kind == STORE_EXCL_PARTNER ? "partner" : "country",
+		        e->value, "at", core_json_time(e->at)));
 	}
 	if (a->cvss[0] != '\0' && core_cvss_parse(a->cvss, &cv) == 0)
 		cvss = json_pack("{s:s, s:s, s:f}", "version",
 		    cv.minor ? "3.1" : "3.0", "vector", a->cvss, "base_score",
 		    cv.base_tenths / 10.0);
 	o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, "
-		      "s:o, s:o}",
-	    "id", a->id, "title", a->title, "severity",
-	    opt_string(a->severity), "cvss", cvss, "cves", cves, "products",
-	    products, "patch_at", core_json_time(a->patch_at), "state",
+	              "s:o, s:o}",
+	    "id", a->id, "title", a->title, "severity", opt_string(a->severity),
+	    "cvss", cvss, "cves", cves, "products", products, "patch_at",
+	    core_json_time(a->patch_at), "state",
 	    store_advisory_state_name(core_advisory_state(a, now)), "created",
 	    core_json_time(a->created_at), "published",
 	    a->published_at ? core_json_time(a->published_at) : json_null(),
@@ -123,8 +123,8 @@ core_json_advisory(const struct store_advisory *a,
 	if (o != NULL && arts != NULL) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(list,
-			    core_json_artifact(&arts[i], a));
+			json_array_append_new(
+			    list, core_json_artifact(&arts[i], a));
 		json_object_set_new(o, "artifacts", list);
 	}
 	return o;
@@ -136,8 +136,8 @@ core_json_event(const struct store_event *e)
 	json_t *detail = json_loads(e->detail ? e->detail : "{}", 0, NULL);
 
 	return json_pack("{s:I, s:o, s:s, s:s, s:s, s:o, s:o}", "seq",
-	    (json_int_t)e->seq, "at", core_json_time(e->at), "actor",
-	    e->actor, "type", e->type, "subject", e->subject, "detail",
+	    (json_int_t)e->seq, "at", core_json_time(e->at), "actor", e->actor,
+	    "type", e->type, "subject", e->subject, "detail",
 	    detail ? detail : json_string(e->detail ? e->detail : ""), "hash",
 	    hex_string(e->hash, sizeof(e->hash)));
 }

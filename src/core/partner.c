@@ -6,14 +6,14 @@
 #include "common/emb.h"
 
 static int
-check_tier(struct emb_instance *inst, const char *tier,
-    struct store_tier *ret, struct emb_error *err)
+check_tier(struct emb_instance *inst, const char *tier, struct store_tier *ret,
+    struct emb_error *err)
 {
 	int r;
 
 	if (!emb_valid_ident(tier, EMB_ID_MAX - 1))
-		return emb_error_set(err, EMB_EINVAL, "invalid tier name '%s'",
-		    tier);
+		return emb_error_set(
+		    err, EMB_EINVAL, "invalid tier name '%s'", tier);
 	r = store_tier_get(inst->store, tier, ret);
 	if (r == EMB_ENOENT)
 		return emb_error_set(err, r,
@@ -28,8 +28,8 @@ get_partner(struct emb_instance *inst, const char *id,
 	int r;
 
 	if (!emb_valid_ident(id, EMB_ID_MAX - 1))
-		return emb_error_set(err, EMB_EINVAL, "invalid partner id '%s'",
-		    id);
+		return emb_error_set(
+		    err, EMB_EINVAL, "invalid partner id '%s'", id);
 	r = store_partner_get(inst->store, id, ret);
 	if (r == EMB_ENOENT)
 		return emb_error_set(err, r, "partner '%s' not found", id);
@@ -73,8 +73,7 @@ core_partner_add(struct emb_instance *inst, const char *actor,
 		if (!emb_valid_email(np->contact))
 			return emb_error_set(err, EMB_EINVAL,
 			    "invalid contact e-mail address '%s'", np->contact);
-		(void)snprintf(p.contact, sizeof(p.contact), "%s",
-		    np->contact);
+		(void)snprintf(p.contact, sizeof(p.contact), "%s", np->contact);
 	}
 	(void)snprintf(p.name, sizeof(p.name), "%s", np->name);
 	if ((r = core_tx_begin(inst, err)) < 0)
@@ -89,8 +88,7 @@ core_partner_add(struct emb_instance *inst, const char *actor,
 	crypto_token_hash(inst->keys, token, p.token_hash);
 	r = store_partner_add(inst->store, &p);
 	if (r == EMB_EEXIST) {
-		r = emb_error_set(err, r,
-		    "partner '%s' already exists%s", p.id,
+		r = emb_error_set(err, r, "partner '%s' already exists%s", p.id,
 		    np->id ? "" : "; choose another id with --id");
 		goto fail;
 	}
@@ -99,9 +97,9 @@ core_partner_add(struct emb_instance *inst, const char *actor,
 		goto fail;
 	}
 	r = core_tx_commit(inst, actor, now, "partner.add", p.id,
-	    json_pack("{s:s, s:s, s:s?, s:s?}", "name", p.name, "tier",
-		p.tier, "country", p.country[0] ? p.country : NULL, "contact",
-		p.contact[0] ? p.contact : NULL),
+	    json_pack("{s:s, s:s, s:s?, s:s?}", "name", p.name, "tier", p.tier,
+	        "country", p.country[0] ? p.country : NULL, "contact",
+	        p.contact[0] ? p.contact : NULL),
 	    err);
 	if (r < 0)
 		goto wipe;
@@ -132,12 +130,12 @@ core_partner_list(struct emb_instance *inst, struct store_partner **ret,
 }
 
 int
-core_partner_set(struct emb_instance *inst, const char *actor,
-    const char *id, enum core_partner_change change, const char *tier,
-    int64_t now, struct emb_error *err)
+core_partner_set(struct emb_instance *inst, const char *actor, const char *id,
+    enum core_partner_change change, const char *tier, int64_t now,
+    struct emb_error *err)
 {
-	static const char *const types[] = { "partner.tier", "partner.suspend",
-		"partner.reinstate", "partner.revoke" };
+	static const char *const types[] = {"partner.tier", "partner.suspend",
+	    "partner.reinstate", "partner.revoke"};
 	struct store_partner p;
 	struct store_tier t;
 	json_t *detail = NULL;
@@ -148,31 +146,34 @@ core_partner_set(struct emb_instance *inst, const char *actor,
 	if ((r = get_partner(inst, id, &p, err)) < 0)
 		return core_tx_fail(inst, r);
 	if (p.status == STORE_PARTNER_REVOKED)
-		return core_tx_fail(inst, emb_error_set(err, EMB_ESTATE,
-		    "partner '%s' is revoked; revocation is final", id));
+		return core_tx_fail(inst,
+		    emb_error_set(err, EMB_ESTATE,
+		        "partner '%s' is revoked; revocation is final", id));
 	switch (change) {
 	case CORE_PARTNER_SET_TIER:
 		if ((r = check_tier(inst, tier, &t, err)) < 0)
 			return core_tx_fail(inst, r);
 		if (strcmp(p.tier, t.name) == 0)
-			return core_tx_fail(inst, emb_error_set(err,
-			    EMB_ESTATE, "partner '%s' is already in tier '%s'",
-			    id, t.name));
+			return core_tx_fail(inst,
+			    emb_error_set(err, EMB_ESTATE,
+			        "partner '%s' is already in tier '%s'", id,
+			        t.name));
 		detail = json_pack("{s:s, s:s}", "from", p.tier, "to", t.name);
 		(void)snprintf(p.tier, sizeof(p.tier), "%s", t.name);
 		p.tier_rank = t.rank;
 		break;
 	case CORE_PARTNER_SUSPEND:
 		if (p.status == STORE_PARTNER_SUSPENDED)
-			return core_tx_fail(inst, emb_error_set(err,
-			    EMB_ESTATE, "partner '%s' is already suspended",
-			    id));
+			return core_tx_fail(inst,
+			    emb_error_set(err, EMB_ESTATE,
+			        "partner '%s' is already suspended", id));
 		p.status = STORE_PARTNER_SUSPENDED;
 		break;
 	case CORE_PARTNER_REINSTATE:
 		if (p.status == STORE_PARTNER_ACTIVE)
-			return core_tx_fail(inst, emb_error_set(err,
-			    EMB_ESTATE, "partner '%s' is already active", id));
+			return core_tx_fail(inst,
+			    emb_error_set(err, EMB_ESTATE,
+			        "partner '%s' is already active", id));
 		p.status = STORE_PARTNER_ACTIVE;
 		break;
 	case CORE_PARTNER_REVOKE:
@@ -184,11 +185,10 @@ core_partner_set(struct emb_instance *inst, const char *actor,
 	p.updated_at = now;
 	if ((r = store_partner_update(inst->store, &p)) < 0) {
 		json_decref(detail);
-		return core_tx_fail(inst, core_store_error(err, r,
-		    "cannot update partner"));
+		return core_tx_fail(
+		    inst, core_store_error(err, r, "cannot update partner"));
 	}
-	return core_tx_commit(inst, actor, now, types[change], id, detail,
-	    err);
+	return core_tx_commit(inst, actor, now, types[change], id, detail, err);
 }
 
 int
@@ -205,15 +205,17 @@ core_partner_token_rotate(struct emb_instance *inst, const char *actor,
 	if ((r = get_partner(inst, id, &p, err)) < 0)
 		return core_tx_fail(inst, r);
 	if (p.status == STORE_PARTNER_REVOKED)
-		return core_tx_fail(inst, emb_error_set(err, EMB_ESTATE,
-		    "partner '%s' is revoked; it cannot get a new token", id));
+		return core_tx_fail(inst,
+		    emb_error_set(err, EMB_ESTATE,
+		        "partner '%s' is revoked; it cannot get a new token",
+		        id));
 	crypto_token_new(token);
 	crypto_token_hash(inst->keys, token, p.token_hash);
 	p.updated_at = now;
 	if ((r = store_partner_update(inst->store, &p)) < 0) {
 		crypto_wipe(token, sizeof(token));
-		return core_tx_fail(inst, core_store_error(err, r,
-		    "cannot update partner"));
+		return core_tx_fail(
+		    inst, core_store_error(err, r, "cannot update partner"));
 	}
 	r = core_tx_commit(inst, actor, now, "partner.token", id, NULL, err);
 	if (r == 0)
@@ -223,8 +225,8 @@ core_partner_token_rotate(struct emb_instance *inst, const char *actor,
 }
 
 int
-core_partner_authenticate(struct emb_instance *inst, const char *token,
-    struct store_partner *ret)
+core_partner_authenticate(
+    struct emb_instance *inst, const char *token, struct store_partner *ret)
 {
 	struct store_partner p;
 	uint8_t h[CRYPTO_HASH_BYTES];

@@ -14,8 +14,9 @@ struct crypto_keys {
 };
 
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-	crypto_aead_xchacha20poly1305_ietf_ABYTES ==
-    CRYPTO_SEAL_OVERHEAD, "seal overhead");
+            crypto_aead_xchacha20poly1305_ietf_ABYTES ==
+        CRYPTO_SEAL_OVERHEAD,
+    "seal overhead");
 _Static_assert(crypto_sign_BYTES == CRYPTO_SIG_BYTES, "signature size");
 
 int
@@ -41,7 +42,7 @@ crypto_keys_new(const uint8_t master[CRYPTO_KEY_BYTES],
 		return EMB_ENOMEM;
 	for (int i = 1; i < CRYPTO_KEY_COUNT; i++)
 		if (crypto_kdf_derive_from_key(k->sub[i], CRYPTO_KEY_BYTES,
-			(uint64_t)i, KDF_CONTEXT, master) != 0)
+		        (uint64_t)i, KDF_CONTEXT, master) != 0)
 			goto fail;
 	if (crypto_sign_seed_keypair(k->sign_pk, k->sign_sk, sign_seed) != 0)
 		goto fail;
@@ -64,8 +65,8 @@ void
 crypto_prf(const struct crypto_keys *keys, enum crypto_purpose purpose,
     const void *p, size_t n, uint8_t *out, size_t outlen)
 {
-	(void)crypto_generichash(out, outlen, p, n, keys->sub[purpose],
-	    CRYPTO_KEY_BYTES);
+	(void)crypto_generichash(
+	    out, outlen, p, n, keys->sub[purpose], CRYPTO_KEY_BYTES);
 }
 
 void
@@ -90,8 +91,8 @@ crypto_sha256(const void *p, size_t n, uint8_t out[CRYPTO_HASH_BYTES])
 void
 crypto_base64url(const uint8_t *p, size_t n, char *out, size_t outlen)
 {
-	(void)sodium_bin2base64(out, outlen, p, n,
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	(void)sodium_bin2base64(
+	    out, outlen, p, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 void
@@ -117,7 +118,7 @@ crypto_token_well_formed(const char *s)
 	for (size_t i = plen; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-' || c == '_'))
+		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 	}
 	return true;
@@ -145,9 +146,9 @@ crypto_seal(const struct crypto_keys *keys, const void *ad, size_t adlen,
 	nonce = out->data + out->len;
 	randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(
-		nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen,
-		plain, n, ad, adlen, NULL, nonce,
-		keys->sub[CRYPTO_KEY_SEAL]) != 0)
+	        nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen,
+	        plain, n, ad, adlen, NULL, nonce,
+	        keys->sub[CRYPTO_KEY_SEAL]) != 0)
 		return EMB_ECRYPTO;
 	out->len += crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + clen;
 	out->data[out->len] = '\0';
@@ -167,10 +168,10 @@ crypto_open(const struct crypto_keys *keys, const void *ad, size_t adlen,
 	if ((r = buf_reserve(out, n - CRYPTO_SEAL_OVERHEAD)) < 0)
 		return r;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->data + out->len,
-		&plen, NULL,
-		nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-		n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, ad, adlen,
-		nonce, keys->sub[CRYPTO_KEY_SEAL]) != 0)
+	        &plen, NULL,
+	        nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+	        n - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, ad, adlen,
+	        nonce, keys->sub[CRYPTO_KEY_SEAL]) != 0)
 		return EMB_ECRYPTO;
 	out->len += plen;
 	out->data[out->len] = '\0';
@@ -185,8 +186,8 @@ crypto_sig_make(const struct crypto_keys *keys, const void *msg, size_t n,
 }
 
 void
-crypto_sig_pub(const struct crypto_keys *keys,
-    uint8_t pub[CRYPTO_SIGN_PUB_BYTES])
+crypto_sig_pub(
+    const struct crypto_keys *keys, uint8_t pub[CRYPTO_SIGN_PUB_BYTES])
 {
 	memcpy(pub, keys->sign_pk, CRYPTO_SIGN_PUB_BYTES);
 }
@@ -196,7 +197,7 @@ crypto_sig_check(const uint8_t pub[CRYPTO_SIGN_PUB_BYTES], const void *msg,
     size_t n, const uint8_t sig[CRYPTO_SIG_BYTES])
 {
 	return crypto_sign_verify_detached(sig, msg, n, pub) == 0 ? 0
-								  : EMB_ECRYPTO;
+	                                                          : EMB_ECRYPTO;
 }
 
 void *

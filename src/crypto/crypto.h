@@ -22,17 +22,17 @@
 #define CRYPTO_SIG_BYTES 64
 #define CRYPTO_SEAL_OVERHEAD (24 + 16) /* nonce + tag */
 #define CRYPTO_TOKEN_PREFIX "emb_"
-#define CRYPTO_TOKEN_LEN 47          /* "emb_" + 43 base64url chars */
+#define CRYPTO_TOKEN_LEN 47 /* "emb_" + 43 base64url chars */
 #define CRYPTO_TOKEN_STR (CRYPTO_TOKEN_LEN + 1)
 
 /* What a derived subkey is for; each maps to its own kdf subkey id. */
 enum crypto_purpose {
 	CRYPTO_KEY_TOKEN = 1, /* keyed hash of API tokens */
-	CRYPTO_KEY_SEAL,      /* AEAD for artifacts at rest */
-	CRYPTO_KEY_AUDIT,     /* MAC of event log entries */
-	CRYPTO_KEY_MARK,      /* per-site biases and per-partner symbols */
-	CRYPTO_KEY_CANARY,    /* per-partner canary tokens */
-	CRYPTO_KEY_CHECK,     /* key check value stored in the database */
+	CRYPTO_KEY_SEAL, /* AEAD for artifacts at rest */
+	CRYPTO_KEY_AUDIT, /* MAC of event log entries */
+	CRYPTO_KEY_MARK, /* per-site biases and per-partner symbols */
+	CRYPTO_KEY_CANARY, /* per-partner canary tokens */
+	CRYPTO_KEY_CHECK, /* key check value stored in the database */
 	CRYPTO_KEY_COUNT
 };
 
@@ -49,8 +49,8 @@ void crypto_random(void *p, size_t n);
  * bytes, borrowed and not kept).  *ret_keys is freed with crypto_keys_free.
  */
 int crypto_keys_new(const uint8_t master[CRYPTO_KEY_BYTES],
-    const uint8_t sign_seed[CRYPTO_KEY_BYTES], struct crypto_keys **ret_keys)
-    EMB_MUST_USE;
+    const uint8_t sign_seed[CRYPTO_KEY_BYTES],
+    struct crypto_keys **ret_keys) EMB_MUST_USE;
 
 /* Wipe and free; accepts NULL. */
 void crypto_keys_free(struct crypto_keys *keys);
@@ -101,8 +101,8 @@ void crypto_sig_make(const struct crypto_keys *keys, const void *msg, size_t n,
     uint8_t sig[CRYPTO_SIG_BYTES]);
 
 /* The instance's Ed25519 public key. */
-void crypto_sig_pub(const struct crypto_keys *keys,
-    uint8_t pub[CRYPTO_SIGN_PUB_BYTES]);
+void crypto_sig_pub(
+    const struct crypto_keys *keys, uint8_t pub[CRYPTO_SIGN_PUB_BYTES]);
 
 /* Verify an Ed25519 signature: 0 or EMB_ECRYPTO. */
 int crypto_sig_check(const uint8_t pub[CRYPTO_SIGN_PUB_BYTES], const void *msg,

@@ -55,8 +55,7 @@ double tardos_rng_unit(struct tardos_rng *rng);
  * clamped to [TARDOS_CUTOFF_MIN, 1/q].  A q outside the range is a
  * programmer error (asserted; in release builds it is clamped).
  */
-void tardos_bias(const uint8_t seed[32], unsigned q, double cutoff,
-    double p[]);
+void tardos_bias(const uint8_t seed[32], unsigned q, double cutoff, double p[]);
 
 /*
  * A partner's symbol (variant index, 0..q-1) at a site with bias p,
@@ -72,7 +71,7 @@ unsigned tardos_symbol(const uint8_t seed[32], const double p[], unsigned q);
  * innocent distribution (symbol drawn from p) it has mean 0 and variance 1.
  * Returns 0, no evidence, if observed >= q or p_y is not inside (0, 1).
  */
-double tardos_g(const double p[], unsigned q, unsigned observed,
-    unsigned symbol);
+double
+tardos_g(const double p[], unsigned q, unsigned observed, unsigned symbol);
 
 #endif

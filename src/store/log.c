@@ -43,8 +43,7 @@ entry_hash(const struct crypto_keys *keys, const struct store_event *e,
 	if ((r = buf_append_str(&b, LOG_DOMAIN)) < 0 ||
 	    (r = put_u64(&b, (uint64_t)e->seq)) < 0 ||
 	    (r = put_u64(&b, (uint64_t)e->at)) < 0 ||
-	    (r = put_str(&b, e->actor)) < 0 ||
-	    (r = put_str(&b, e->type)) < 0 ||
+	    (r = put_str(&b, e->actor)) < 0 || (r = put_str(&b, e->type)) < 0 ||
 	    (r = put_str(&b, e->subject)) < 0 ||
 	    (r = put_str(&b, e->detail)) < 0 ||
 	    (r = buf_append(&b, e->prev, 32)) < 0)
@@ -195,8 +194,8 @@ verify_one(const struct store_event *e, void *arg)
 }
 
 int
-log_verify(struct store *s, const struct crypto_keys *keys,
-    struct log_report *rep)
+log_verify(
+    struct store *s, const struct crypto_keys *keys, struct log_report *rep)
 {
 	struct verify_state v;
 	uint8_t head_hash[32];
@@ -225,7 +224,7 @@ log_verify(struct store *s, const struct crypto_keys *keys,
 		return EMB_ECORRUPT;
 	if (head_seq > v.expect_seq - 1 ||
 	    (head_seq == v.expect_seq - 1 &&
-		!crypto_equal(head_hash, v.prev, 32))) {
+	        !crypto_equal(head_hash, v.prev, 32))) {
 		rep->bad_seq = v.expect_seq;
 		(void)snprintf(rep->problem, sizeof(rep->problem),
 		    "log ends at entry %lld but its signed head is entry %lld:"

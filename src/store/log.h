@@ -36,8 +36,8 @@ int log_append(struct store *s, const struct crypto_keys *keys, int64_t at,
     const char *detail) EMB_MUST_USE;
 
 struct log_report {
-	int64_t entries;  /* entries checked */
-	int64_t bad_seq;  /* first entry that failed, 0 if none */
+	int64_t entries; /* entries checked */
+	int64_t bad_seq; /* first entry that failed, 0 if none */
 	char problem[160]; /* what failed, "" if all is well */
 };
 
@@ -50,8 +50,7 @@ int log_verify(struct store *s, const struct crypto_keys *keys,
     struct log_report *rep) EMB_MUST_USE;
 
 /* Walk the entries in order (see store_event_each). */
-int log_each(struct store *s,
-    int (*fn)(const struct store_event *e, void *arg), void *arg)
-    EMB_MUST_USE;
+int log_each(struct store *s, int (*fn)(const struct store_event *e, void *arg),
+    void *arg) EMB_MUST_USE;
 
 #endif

@@ -10,14 +10,14 @@
 
 #define LIST_MAX 1000000 /* sanity bound on any listing */
 
-static const char *const partner_status_names[] = { "active", "suspended",
-	"revoked" };
-static const char *const advisory_state_names[] = { "draft", "shared",
-	"published", "withdrawn" };
-static const char *const kind_names[] = { "advisory", "detection", "poc",
-	"other" };
-static const char *const mark_names[] = { "auto", "template", "none" };
-static const char *const exclusion_kind_names[] = { "partner", "country" };
+static const char *const partner_status_names[] = {
+    "active", "suspended", "revoked"};
+static const char *const advisory_state_names[] = {
+    "draft", "shared", "published", "withdrawn"};
+static const char *const kind_names[] = {
+    "advisory", "detection", "poc", "other"};
+static const char *const mark_names[] = {"auto", "template", "none"};
+static const char *const exclusion_kind_names[] = {"partner", "country"};
 
 const char *
 store_partner_status_name(enum store_partner_status s)
@@ -67,8 +67,8 @@ store_mark_mode_parse(const char *s, enum store_mark_mode *ret)
 
 /* Read an enum column; a value outside the table is corruption. */
 static int
-col_enum(sqlite3_stmt *st, int col, const char *const *names, size_t n,
-    int *ret)
+col_enum(
+    sqlite3_stmt *st, int col, const char *const *names, size_t n, int *ret)
 {
 	const char *t = (const char *)sqlite3_column_text(st, col);
 	int i = t ? store_name_index(names, n, t) : EMB_EINVAL;
@@ -89,12 +89,12 @@ store_tier_list(struct store *s, struct store_tier **ret, size_t *ret_n)
 	size_t n = 0, cap = 0;
 	int r, rc;
 
-	if ((r = store_stmt(s, "SELECT name, rank FROM tiers ORDER BY rank",
-		 &st)) < 0)
+	if ((r = store_stmt(
+	         s, "SELECT name, rank FROM tiers ORDER BY rank", &st)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = store_grow((void **)&v, &cap, n, sizeof(*v),
-			 LIST_MAX)) < 0)
+		if ((r = store_grow(
+		         (void **)&v, &cap, n, sizeof(*v), LIST_MAX)) < 0)
 			goto fail;
 		store_col_text(st, 0, v[n].name, sizeof(v[n].name));
 		v[n].rank = sqlite3_column_int64(st, 1);
@@ -120,8 +120,8 @@ store_tier_get(struct store *s, const char *name, struct store_tier *ret)
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = store_stmt(s, "SELECT name, rank FROM tiers WHERE name = ?",
-		 &st)) < 0)
+	if ((r = store_stmt(
+	         s, "SELECT name, rank FROM tiers WHERE name = ?", &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -142,8 +142,8 @@ store_tier_add(struct store *s, const struct store_tier *t)
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = store_stmt(s, "INSERT INTO tiers (name, rank) VALUES (?, ?)",
-		 &st)) < 0)
+	if ((r = store_stmt(
+	         s, "INSERT INTO tiers (name, rank) VALUES (?, ?)", &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, t->rank);
@@ -152,9 +152,9 @@ store_tier_add(struct store *s, const struct store_tier *t)
 
 /* ---- partners ---- */
 
-#define PARTNER_COLS                                                        \
-	"SELECT p.id, p.name, p.country, p.contact, p.tier, t.rank,"        \
-	" p.status, p.token_hash, p.created_at, p.updated_at"               \
+#define PARTNER_COLS                                                           \
+	"SELECT p.id, p.name, p.country, p.contact, p.tier, t.rank,"           \
+	" p.status, p.token_hash, p.created_at, p.updated_at"                  \
 	" FROM partners p JOIN tiers t ON t.name = p.tier "
 
 static int
@@ -170,7 +170,7 @@ partner_row(sqlite3_stmt *st, struct store_partner *p)
 	store_col_text(st, 4, p->tier, sizeof(p->tier));
 	p->tier_rank = sqlite3_column_int64(st, 5);
 	if ((r = col_enum(st, 6, partner_status_names,
-		 EMB_ARRAY_LEN(partner_status_names), &status)) < 0)
+	         EMB_ARRAY_LEN(partner_status_names), &status)) < 0)
 		return r;
 	p->status = (enum store_partner_status)status;
 	if ((r = store_col_blob(st, 7, p->token_hash, sizeof(p->token_hash))) <
@@ -201,20 +201,20 @@ store_partner_add(struct store *s, const struct store_partner *p)
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO partners (id, name, country, contact, tier,"
-		 " status, token_hash, created_at, updated_at)"
-		 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO partners (id, name, country, contact, tier,"
+	         " status, token_hash, created_at, updated_at)"
+	         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, p->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
 	store_bind_text_or_null(st, 3, p->country);
 	store_bind_text_or_null(st, 4, p->contact);
 	sqlite3_bind_text(st, 5, p->tier, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, partner_status_names[p->status], -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_blob(st, 7, p->token_hash, sizeof(p->token_hash),
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 6, partner_status_names[p->status], -1, SQLITE_STATIC);
+	sqlite3_bind_blob(
+	    st, 7, p->token_hash, sizeof(p->token_hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, p->created_at);
 	sqlite3_bind_int64(st, 9, p->updated_at);
 	return store_step_done(st);
@@ -233,22 +233,20 @@ store_partner_get(struct store *s, const char *id, struct store_partner *ret)
 }
 
 int
-store_partner_by_token(struct store *s, const uint8_t hash[32],
-    struct store_partner *ret)
+store_partner_by_token(
+    struct store *s, const uint8_t hash[32], struct store_partner *ret)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = store_stmt(s, PARTNER_COLS "WHERE p.token_hash = ?", &st)) <
-	    0)
+	if ((r = store_stmt(s, PARTNER_COLS "WHERE p.token_hash = ?", &st)) < 0)
 		return r;
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	return partner_one(st, ret);
 }
 
 int
-store_partner_list(struct store *s, struct store_partner **ret,
-    size_t *ret_n)
+store_partner_list(struct store *s, struct store_partner **ret, size_t *ret_n)
 {
 	sqlite3_stmt *st;
 	struct store_partner *v = NULL;
@@ -258,8 +256,8 @@ store_partner_list(struct store *s, struct store_partner **ret,
 	if ((r = store_stmt(s, PARTNER_COLS "ORDER BY p.id", &st)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = store_grow((void **)&v, &cap, n, sizeof(*v),
-			 LIST_MAX)) < 0 ||
+		if ((r = store_grow(
+		         (void **)&v, &cap, n, sizeof(*v), LIST_MAX)) < 0 ||
 		    (r = partner_row(st, &v[n])) < 0)
 			goto fail;
 		n++;
@@ -285,19 +283,19 @@ store_partner_update(struct store *s, const struct store_partner *p)
 	int r;
 
 	if ((r = store_stmt(s,
-		 "UPDATE partners SET name = ?, country = ?, contact = ?,"
-		 " tier = ?, status = ?, token_hash = ?, updated_at = ?"
-		 " WHERE id = ?",
-		 &st)) < 0)
+	         "UPDATE partners SET name = ?, country = ?, contact = ?,"
+	         " tier = ?, status = ?, token_hash = ?, updated_at = ?"
+	         " WHERE id = ?",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
 	store_bind_text_or_null(st, 2, p->country);
 	store_bind_text_or_null(st, 3, p->contact);
 	sqlite3_bind_text(st, 4, p->tier, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, partner_status_names[p->status], -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, p->token_hash, sizeof(p->token_hash),
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 5, partner_status_names[p->status], -1, SQLITE_STATIC);
+	sqlite3_bind_blob(
+	    st, 6, p->token_hash, sizeof(p->token_hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, p->updated_at);
 	sqlite3_bind_text(st, 8, p->id, -1, SQLITE_STATIC);
 	return store_step_done(st);
@@ -327,9 +325,9 @@ advisory_lists_insert(struct store *s, const struct store_advisory *a)
 
 	for (size_t i = 0; i < a->n_cves; i++) {
 		if ((r = store_stmt(s,
-			 "INSERT INTO advisory_cves (advisory_id, ord, cve)"
-			 " VALUES (?, ?, ?)",
-			 &st)) < 0)
+		         "INSERT INTO advisory_cves (advisory_id, ord, cve)"
+		         " VALUES (?, ?, ?)",
+		         &st)) < 0)
 			return r;
 		sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
@@ -339,9 +337,9 @@ advisory_lists_insert(struct store *s, const struct store_advisory *a)
 	}
 	for (size_t i = 0; i < a->n_products; i++) {
 		if ((r = store_stmt(s,
-			 "INSERT INTO advisory_products (advisory_id, ord,"
-			 " name) VALUES (?, ?, ?)",
-			 &st)) < 0)
+		         "INSERT INTO advisory_products (advisory_id, ord,"
+		         " name) VALUES (?, ?, ?)",
+		         &st)) < 0)
 			return r;
 		sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)i);
@@ -360,8 +358,8 @@ advisory_bind(sqlite3_stmt *st, const struct store_advisory *a)
 	store_bind_text_or_null(st, 3, a->severity);
 	store_bind_text_or_null(st, 4, a->cvss);
 	sqlite3_bind_int64(st, 5, a->patch_at);
-	sqlite3_bind_text(st, 6, advisory_state_names[a->state], -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 6, advisory_state_names[a->state], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, a->created_at);
 	if (a->published_at != 0)
 		sqlite3_bind_int64(st, 8, a->published_at);
@@ -377,10 +375,10 @@ store_advisory_add(struct store *s, const struct store_advisory *a)
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO advisories (id, title, severity, cvss, patch_at,"
-		 " state, created_at, published_at, updated_at)"
-		 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO advisories (id, title, severity, cvss, patch_at,"
+	         " state, created_at, published_at, updated_at)"
+	         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         &st)) < 0)
 		return r;
 	advisory_bind(st, a);
 	if ((r = store_step_done(st)) < 0)
@@ -396,10 +394,10 @@ store_advisory_update(struct store *s, const struct store_advisory *a)
 
 	/* Lists other than reschedules/exclusions are fixed at creation. */
 	if ((r = store_stmt(s,
-		 "UPDATE advisories SET id = ?1, title = ?2, severity = ?3,"
-		 " cvss = ?4, patch_at = ?5, state = ?6, created_at = ?7,"
-		 " published_at = ?8, updated_at = ?9 WHERE id = ?1",
-		 &st)) < 0)
+	         "UPDATE advisories SET id = ?1, title = ?2, severity = ?3,"
+	         " cvss = ?4, patch_at = ?5, state = ?6, created_at = ?7,"
+	         " published_at = ?8, updated_at = ?9 WHERE id = ?1",
+	         &st)) < 0)
 		return r;
 	advisory_bind(st, a);
 	return store_step_done(st);
@@ -413,15 +411,15 @@ advisory_load_lists(struct store *s, struct store_advisory *a)
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 "SELECT cve FROM advisory_cves WHERE advisory_id = ?"
-		 " ORDER BY ord",
-		 &st)) < 0)
+	         "SELECT cve FROM advisory_cves WHERE advisory_id = ?"
+	         " ORDER BY ord",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 	cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((r = store_grow((void **)&a->cves, &cap, a->n_cves,
-			 sizeof(*a->cves), LIST_MAX)) < 0)
+		         sizeof(*a->cves), LIST_MAX)) < 0)
 			goto out;
 		store_col_text(st, 0, a->cves[a->n_cves], STORE_CVE_MAX);
 		a->n_cves++;
@@ -431,18 +429,18 @@ advisory_load_lists(struct store *s, struct store_advisory *a)
 	sqlite3_reset(st);
 
 	if ((r = store_stmt(s,
-		 "SELECT name FROM advisory_products WHERE advisory_id = ?"
-		 " ORDER BY ord",
-		 &st)) < 0)
+	         "SELECT name FROM advisory_products WHERE advisory_id = ?"
+	         " ORDER BY ord",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 	cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = store_grow((void **)&a->products, &cap,
-			 a->n_products, sizeof(*a->products), LIST_MAX)) < 0)
+		if ((r = store_grow((void **)&a->products, &cap, a->n_products,
+		         sizeof(*a->products), LIST_MAX)) < 0)
 			goto out;
-		store_col_text(st, 0, a->products[a->n_products],
-		    STORE_NAME_MAX + 1);
+		store_col_text(
+		    st, 0, a->products[a->n_products], STORE_NAME_MAX + 1);
 		a->n_products++;
 	}
 	if (rc != SQLITE_DONE)
@@ -450,17 +448,17 @@ advisory_load_lists(struct store *s, struct store_advisory *a)
 	sqlite3_reset(st);
 
 	if ((r = store_stmt(s,
-		 "SELECT at, old_patch_at, new_patch_at, reason"
-		 " FROM reschedules WHERE advisory_id = ? ORDER BY seq",
-		 &st)) < 0)
+	         "SELECT at, old_patch_at, new_patch_at, reason"
+	         " FROM reschedules WHERE advisory_id = ? ORDER BY seq",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 	cap = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_reschedule *rs;
 		if ((r = store_grow((void **)&a->reschedules, &cap,
-			 a->n_reschedules, sizeof(*a->reschedules),
-			 LIST_MAX)) < 0)
+		         a->n_reschedules, sizeof(*a->reschedules), LIST_MAX)) <
+		    0)
 			goto out;
 		rs = &a->reschedules[a->n_reschedules++];
 		rs->at = sqlite3_column_int64(st, 0);
@@ -473,9 +471,9 @@ advisory_load_lists(struct store *s, struct store_advisory *a)
 	sqlite3_reset(st);
 
 	if ((r = store_stmt(s,
-		 "SELECT kind, value, at FROM exclusions WHERE advisory_id = ?"
-		 " ORDER BY at, kind, value",
-		 &st)) < 0)
+	         "SELECT kind, value, at FROM exclusions WHERE advisory_id = ?"
+	         " ORDER BY at, kind, value",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 	cap = 0;
@@ -483,10 +481,10 @@ advisory_load_lists(struct store *s, struct store_advisory *a)
 		struct store_exclusion *e;
 		int kind;
 		if ((r = store_grow((void **)&a->exclusions, &cap,
-			 a->n_exclusions, sizeof(*a->exclusions), LIST_MAX)) <
-			0 ||
+		         a->n_exclusions, sizeof(*a->exclusions), LIST_MAX)) <
+		        0 ||
 		    (r = col_enum(st, 0, exclusion_kind_names,
-			 EMB_ARRAY_LEN(exclusion_kind_names), &kind)) < 0)
+		         EMB_ARRAY_LEN(exclusion_kind_names), &kind)) < 0)
 			goto out;
 		e = &a->exclusions[a->n_exclusions++];
 		e->kind = (enum store_exclusion_kind)kind;
@@ -505,8 +503,7 @@ out:
 }
 
 int
-store_advisory_get(struct store *s, const char *id,
-    struct store_advisory *ret)
+store_advisory_get(struct store *s, const char *id, struct store_advisory *ret)
 {
 	sqlite3_stmt *st;
 	struct store_advisory a;
@@ -514,10 +511,10 @@ store_advisory_get(struct store *s, const char *id,
 
 	memset(&a, 0, sizeof(a));
 	if ((r = store_stmt(s,
-		 "SELECT id, title, severity, cvss, patch_at, state,"
-		 " created_at, published_at, updated_at"
-		 " FROM advisories WHERE id = ?",
-		 &st)) < 0)
+	         "SELECT id, title, severity, cvss, patch_at, state,"
+	         " created_at, published_at, updated_at"
+	         " FROM advisories WHERE id = ?",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -554,12 +551,11 @@ store_advisory_ids(struct store *s, char (**ret)[EMB_ID_MAX], size_t *ret_n)
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 "SELECT id FROM advisories ORDER BY created_at, id", &st)) <
-	    0)
+	         "SELECT id FROM advisories ORDER BY created_at, id", &st)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = store_grow((void **)&v, &cap, n, sizeof(*v),
-			 LIST_MAX)) < 0)
+		if ((r = store_grow(
+		         (void **)&v, &cap, n, sizeof(*v), LIST_MAX)) < 0)
 			goto fail;
 		store_col_text(st, 0, v[n], EMB_ID_MAX);
 		n++;
@@ -579,17 +575,17 @@ fail:
 }
 
 int
-store_reschedule_add(struct store *s, const char *advisory_id,
-    const struct store_reschedule *rs)
+store_reschedule_add(
+    struct store *s, const char *advisory_id, const struct store_reschedule *rs)
 {
 	sqlite3_stmt *st;
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO reschedules (advisory_id, seq, at, old_patch_at,"
-		 " new_patch_at, reason) VALUES (?1, (SELECT count(*) FROM"
-		 " reschedules WHERE advisory_id = ?1), ?2, ?3, ?4, ?5)",
-		 &st)) < 0)
+	         "INSERT INTO reschedules (advisory_id, seq, at, old_patch_at,"
+	         " new_patch_at, reason) VALUES (?1, (SELECT count(*) FROM"
+	         " reschedules WHERE advisory_id = ?1), ?2, ?3, ?4, ?5)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, advisory_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, rs->at);
@@ -600,20 +596,20 @@ store_reschedule_add(struct store *s, const char *advisory_id,
 }
 
 int
-store_exclusion_add(struct store *s, const char *advisory_id,
-    const struct store_exclusion *e)
+store_exclusion_add(
+    struct store *s, const char *advisory_id, const struct store_exclusion *e)
 {
 	sqlite3_stmt *st;
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO exclusions (advisory_id, kind, value, at)"
-		 " VALUES (?, ?, ?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO exclusions (advisory_id, kind, value, at)"
+	         " VALUES (?, ?, ?, ?)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, advisory_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, exclusion_kind_names[e->kind], -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 2, exclusion_kind_names[e->kind], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, e->at);
 	return store_step_done(st);
@@ -621,10 +617,10 @@ store_exclusion_add(struct store *s, const char *advisory_id,
 
 /* ---- artifacts ---- */
 
-#define ARTIFACT_COLS                                                       \
-	"SELECT a.id, a.advisory_id, a.name, a.kind, a.tier, t.rank,"       \
-	" a.release_at, a.release_before, a.mark, a.size, a.sha256,"        \
-	" a.attached_at, a.withdrawn_at"                                    \
+#define ARTIFACT_COLS                                                          \
+	"SELECT a.id, a.advisory_id, a.name, a.kind, a.tier, t.rank,"          \
+	" a.release_at, a.release_before, a.mark, a.size, a.sha256,"           \
+	" a.attached_at, a.withdrawn_at"                                       \
 	" FROM artifacts a JOIN tiers t ON t.name = a.tier "
 
 static int
@@ -636,8 +632,8 @@ artifact_row(sqlite3_stmt *st, struct store_artifact *a)
 	a->id = sqlite3_column_int64(st, 0);
 	store_col_text(st, 1, a->advisory_id, sizeof(a->advisory_id));
 	store_col_text(st, 2, a->name, sizeof(a->name));
-	if ((r = col_enum(st, 3, kind_names, EMB_ARRAY_LEN(kind_names),
-		 &kind)) < 0)
+	if ((r = col_enum(
+	         st, 3, kind_names, EMB_ARRAY_LEN(kind_names), &kind)) < 0)
 		return r;
 	a->kind = (enum store_artifact_kind)kind;
 	store_col_text(st, 4, a->tier, sizeof(a->tier));
@@ -645,8 +641,8 @@ artifact_row(sqlite3_stmt *st, struct store_artifact *a)
 	a->release_relative = sqlite3_column_type(st, 6) == SQLITE_NULL;
 	a->release_at = sqlite3_column_int64(st, 6);
 	a->release_before = sqlite3_column_int64(st, 7);
-	if ((r = col_enum(st, 8, mark_names, EMB_ARRAY_LEN(mark_names),
-		 &mark)) < 0)
+	if ((r = col_enum(
+	         st, 8, mark_names, EMB_ARRAY_LEN(mark_names), &mark)) < 0)
 		return r;
 	a->mark = (enum store_mark_mode)mark;
 	a->size = sqlite3_column_int64(st, 9);
@@ -658,8 +654,8 @@ artifact_row(sqlite3_stmt *st, struct store_artifact *a)
 }
 
 int
-store_artifact_add(struct store *s, struct store_artifact *a,
-    const void *sealed, size_t n)
+store_artifact_add(
+    struct store *s, struct store_artifact *a, const void *sealed, size_t n)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -667,10 +663,10 @@ store_artifact_add(struct store *s, struct store_artifact *a,
 	if (n > INT32_MAX)
 		return EMB_ETOOBIG;
 	if ((r = store_stmt(s,
-		 "INSERT INTO artifacts (advisory_id, name, kind, tier,"
-		 " release_at, release_before, mark, size, sha256,"
-		 " attached_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO artifacts (advisory_id, name, kind, tier,"
+	         " release_at, release_before, mark, size, sha256,"
+	         " attached_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->advisory_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
@@ -691,9 +687,9 @@ store_artifact_add(struct store *s, struct store_artifact *a,
 		return r;
 	a->id = sqlite3_last_insert_rowid(s->db);
 	if ((r = store_stmt(s,
-		 "INSERT INTO artifact_blobs (artifact_id, sealed)"
-		 " VALUES (?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO artifact_blobs (artifact_id, sealed)"
+	         " VALUES (?, ?)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, a->id);
 	sqlite3_bind_blob(st, 2, sealed, (int)n, SQLITE_STATIC);
@@ -710,16 +706,16 @@ store_artifact_list(struct store *s, const char *advisory_id,
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 ARTIFACT_COLS "WHERE a.advisory_id = ?1"
-			       " AND (?2 OR a.withdrawn_at IS NULL)"
-			       " ORDER BY a.id",
-		 &st)) < 0)
+	         ARTIFACT_COLS "WHERE a.advisory_id = ?1"
+	                       " AND (?2 OR a.withdrawn_at IS NULL)"
+	                       " ORDER BY a.id",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, advisory_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, include_withdrawn);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = store_grow((void **)&v, &cap, n, sizeof(*v),
-			 LIST_MAX)) < 0 ||
+		if ((r = store_grow(
+		         (void **)&v, &cap, n, sizeof(*v), LIST_MAX)) < 0 ||
 		    (r = artifact_row(st, &v[n])) < 0)
 			goto fail;
 		n++;
@@ -739,16 +735,16 @@ fail:
 }
 
 int
-store_artifact_get(struct store *s, const char *advisory_id,
-    const char *name, struct store_artifact *ret)
+store_artifact_get(struct store *s, const char *advisory_id, const char *name,
+    struct store_artifact *ret)
 {
 	sqlite3_stmt *st;
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 ARTIFACT_COLS "WHERE a.advisory_id = ? AND a.name = ?"
-			       " AND a.withdrawn_at IS NULL",
-		 &st)) < 0)
+	         ARTIFACT_COLS "WHERE a.advisory_id = ? AND a.name = ?"
+	                       " AND a.withdrawn_at IS NULL",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, advisory_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -768,8 +764,8 @@ store_artifact_blob(struct store *s, int64_t artifact_id, struct buf *out)
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 "SELECT sealed FROM artifact_blobs WHERE artifact_id = ?",
-		 &st)) < 0)
+	         "SELECT sealed FROM artifact_blobs WHERE artifact_id = ?",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, artifact_id);
 	rc = sqlite3_step(st);
@@ -789,9 +785,9 @@ store_artifact_withdraw(struct store *s, int64_t artifact_id, int64_t at)
 	int r;
 
 	if ((r = store_stmt(s,
-		 "UPDATE artifacts SET withdrawn_at = ? WHERE id = ?"
-		 " AND withdrawn_at IS NULL",
-		 &st)) < 0)
+	         "UPDATE artifacts SET withdrawn_at = ? WHERE id = ?"
+	         " AND withdrawn_at IS NULL",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, at);
 	sqlite3_bind_int64(st, 2, artifact_id);
@@ -803,16 +799,16 @@ store_artifact_withdraw(struct store *s, int64_t artifact_id, int64_t at)
 /* ---- deliveries ---- */
 
 int
-store_delivery_add(struct store *s, const struct store_delivery *d,
-    int64_t *ret_id)
+store_delivery_add(
+    struct store *s, const struct store_delivery *d, int64_t *ret_id)
 {
 	sqlite3_stmt *st;
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO deliveries (partner_id, artifact_id, at, sha256,"
-		 " channel) VALUES (?, ?, ?, ?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO deliveries (partner_id, artifact_id, at, sha256,"
+	         " channel) VALUES (?, ?, ?, ?, ?)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, d->partner_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, d->artifact_id);
@@ -835,22 +831,22 @@ store_delivery_list(struct store *s, const char *partner_id,
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 "SELECT id, partner_id, artifact_id, at, sha256, channel"
-		 " FROM deliveries WHERE ?1 IS NULL OR partner_id = ?1"
-		 " ORDER BY id",
-		 &st)) < 0)
+	         "SELECT id, partner_id, artifact_id, at, sha256, channel"
+	         " FROM deliveries WHERE ?1 IS NULL OR partner_id = ?1"
+	         " ORDER BY id",
+	         &st)) < 0)
 		return r;
 	store_bind_text_or_null(st, 1, partner_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = store_grow((void **)&v, &cap, n, sizeof(*v),
-			 LIST_MAX)) < 0)
+		if ((r = store_grow(
+		         (void **)&v, &cap, n, sizeof(*v), LIST_MAX)) < 0)
 			goto fail;
 		v[n].id = sqlite3_column_int64(st, 0);
 		store_col_text(st, 1, v[n].partner_id, sizeof(v[n].partner_id));
 		v[n].artifact_id = sqlite3_column_int64(st, 2);
 		v[n].at = sqlite3_column_int64(st, 3);
-		if ((r = store_col_blob(st, 4, v[n].sha256,
-			 sizeof(v[n].sha256))) < 0)
+		if ((r = store_col_blob(
+		         st, 4, v[n].sha256, sizeof(v[n].sha256))) < 0)
 			goto fail;
 		store_col_text(st, 5, v[n].channel, sizeof(v[n].channel));
 		n++;
@@ -878,9 +874,9 @@ store_event_insert(struct store *s, const struct store_event *e)
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO events (seq, at, actor, type, subject, detail,"
-		 " prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) < 0)
+	         "INSERT INTO events (seq, at, actor, type, subject, detail,"
+	         " prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, e->seq);
 	sqlite3_bind_int64(st, 2, e->at);
@@ -924,9 +920,9 @@ store_event_last(struct store *s, struct store_event *ret)
 	int r, rc;
 
 	if ((r = store_stmt(s,
-		 "SELECT seq, at, actor, type, subject, NULL, prev, hash"
-		 " FROM events ORDER BY seq DESC LIMIT 1",
-		 &st)) < 0)
+	         "SELECT seq, at, actor, type, subject, NULL, prev, hash"
+	         " FROM events ORDER BY seq DESC LIMIT 1",
+	         &st)) < 0)
 		return r;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -947,9 +943,9 @@ store_event_each(struct store *s,
 
 	/* Not cached: the callback may use the store. */
 	if (sqlite3_prepare_v2(s->db,
-		"SELECT seq, at, actor, type, subject, detail, prev, hash"
-		" FROM events ORDER BY rowid",
-		-1, &st, NULL) != SQLITE_OK)
+	        "SELECT seq, at, actor, type, subject, detail, prev, hash"
+	        " FROM events ORDER BY rowid",
+	        -1, &st, NULL) != SQLITE_OK)
 		return EMB_EDB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((r = event_row(st, &e, true)) < 0)

@@ -17,68 +17,68 @@
  * to i + 1.  Never edit a released entry; append a new one.
  */
 static const char *const migrations[] = {
-	/* 0 -> 1: the foundation schema. */
-	"CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;"
-	"CREATE TABLE tiers (name TEXT PRIMARY KEY,"
-	"  rank INTEGER NOT NULL UNIQUE) STRICT;"
-	"CREATE TABLE partners (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-	"  country TEXT, contact TEXT,"
-	"  tier TEXT NOT NULL REFERENCES tiers(name),"
-	"  status TEXT NOT NULL"
-	"    CHECK (status IN ('active','suspended','revoked')),"
-	"  token_hash BLOB NOT NULL UNIQUE,"
-	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) STRICT;"
-	"CREATE TABLE advisories (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
-	"  severity TEXT, cvss TEXT, patch_at INTEGER NOT NULL,"
-	"  state TEXT NOT NULL"
-	"    CHECK (state IN ('draft','shared','published','withdrawn')),"
-	"  created_at INTEGER NOT NULL, published_at INTEGER,"
-	"  updated_at INTEGER NOT NULL) STRICT;"
-	"CREATE TABLE advisory_cves ("
-	"  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
-	"  ord INTEGER NOT NULL, cve TEXT NOT NULL,"
-	"  PRIMARY KEY (advisory_id, ord), UNIQUE (advisory_id, cve)) STRICT;"
-	"CREATE TABLE advisory_products ("
-	"  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
-	"  ord INTEGER NOT NULL, name TEXT NOT NULL,"
-	"  PRIMARY KEY (advisory_id, ord)) STRICT;"
-	"CREATE TABLE reschedules ("
-	"  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
-	"  seq INTEGER NOT NULL, at INTEGER NOT NULL,"
-	"  old_patch_at INTEGER NOT NULL, new_patch_at INTEGER NOT NULL,"
-	"  reason TEXT NOT NULL, PRIMARY KEY (advisory_id, seq)) STRICT;"
-	"CREATE TABLE exclusions ("
-	"  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
-	"  kind TEXT NOT NULL CHECK (kind IN ('partner','country')),"
-	"  value TEXT NOT NULL, at INTEGER NOT NULL,"
-	"  PRIMARY KEY (advisory_id, kind, value)) STRICT;"
-	"CREATE TABLE artifacts (id INTEGER PRIMARY KEY,"
-	"  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
-	"  name TEXT NOT NULL,"
-	"  kind TEXT NOT NULL"
-	"    CHECK (kind IN ('advisory','detection','poc','other')),"
-	"  tier TEXT NOT NULL REFERENCES tiers(name),"
-	"  release_at INTEGER, release_before INTEGER,"
-	"  mark TEXT NOT NULL CHECK (mark IN ('auto','template','none')),"
-	"  size INTEGER NOT NULL, sha256 BLOB NOT NULL,"
-	"  attached_at INTEGER NOT NULL, withdrawn_at INTEGER,"
-	"  CHECK ((release_at IS NULL) != (release_before IS NULL))) STRICT;"
-	"CREATE UNIQUE INDEX artifacts_live_name ON artifacts(advisory_id, name)"
-	"  WHERE withdrawn_at IS NULL;"
-	"CREATE TABLE artifact_blobs ("
-	"  artifact_id INTEGER PRIMARY KEY REFERENCES artifacts(id),"
-	"  sealed BLOB NOT NULL) STRICT;"
-	"CREATE TABLE deliveries (id INTEGER PRIMARY KEY,"
-	"  partner_id TEXT NOT NULL REFERENCES partners(id),"
-	"  artifact_id INTEGER NOT NULL REFERENCES artifacts(id),"
-	"  at INTEGER NOT NULL, sha256 BLOB NOT NULL,"
-	"  channel TEXT NOT NULL) STRICT;"
-	"CREATE INDEX deliveries_partner ON deliveries(partner_id);"
-	"CREATE INDEX deliveries_artifact ON deliveries(artifact_id);"
-	"CREATE TABLE events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
-	"  actor TEXT NOT NULL, type TEXT NOT NULL, subject TEXT NOT NULL,"
-	"  detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL)"
-	"  STRICT;",
+    /* 0 -> 1: the foundation schema. */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT;"
+    "CREATE TABLE tiers (name TEXT PRIMARY KEY,"
+    "  rank INTEGER NOT NULL UNIQUE) STRICT;"
+    "CREATE TABLE partners (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    "  country TEXT, contact TEXT,"
+    "  tier TEXT NOT NULL REFERENCES tiers(name),"
+    "  status TEXT NOT NULL"
+    "    CHECK (status IN ('active','suspended','revoked')),"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE advisories (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
+    "  severity TEXT, cvss TEXT, patch_at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('draft','shared','published','withdrawn')),"
+    "  created_at INTEGER NOT NULL, published_at INTEGER,"
+    "  updated_at INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE advisory_cves ("
+    "  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
+    "  ord INTEGER NOT NULL, cve TEXT NOT NULL,"
+    "  PRIMARY KEY (advisory_id, ord), UNIQUE (advisory_id, cve)) STRICT;"
+    "CREATE TABLE advisory_products ("
+    "  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
+    "  ord INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  PRIMARY KEY (advisory_id, ord)) STRICT;"
+    "CREATE TABLE reschedules ("
+    "  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
+    "  seq INTEGER NOT NULL, at INTEGER NOT NULL,"
+    "  old_patch_at INTEGER NOT NULL, new_patch_at INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL, PRIMARY KEY (advisory_id, seq)) STRICT;"
+    "CREATE TABLE exclusions ("
+    "  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('partner','country')),"
+    "  value TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  PRIMARY KEY (advisory_id, kind, value)) STRICT;"
+    "CREATE TABLE artifacts (id INTEGER PRIMARY KEY,"
+    "  advisory_id TEXT NOT NULL REFERENCES advisories(id),"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('advisory','detection','poc','other')),"
+    "  tier TEXT NOT NULL REFERENCES tiers(name),"
+    "  release_at INTEGER, release_before INTEGER,"
+    "  mark TEXT NOT NULL CHECK (mark IN ('auto','template','none')),"
+    "  size INTEGER NOT NULL, sha256 BLOB NOT NULL,"
+    "  attached_at INTEGER NOT NULL, withdrawn_at INTEGER,"
+    "  CHECK ((release_at IS NULL) != (release_before IS NULL))) STRICT;"
+    "CREATE UNIQUE INDEX artifacts_live_name ON artifacts(advisory_id, name)"
+    "  WHERE withdrawn_at IS NULL;"
+    "CREATE TABLE artifact_blobs ("
+    "  artifact_id INTEGER PRIMARY KEY REFERENCES artifacts(id),"
+    "  sealed BLOB NOT NULL) STRICT;"
+    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY,"
+    "  partner_id TEXT NOT NULL REFERENCES partners(id),"
+    "  artifact_id INTEGER NOT NULL REFERENCES artifacts(id),"
+    "  at INTEGER NOT NULL, sha256 BLOB NOT NULL,"
+    "  channel TEXT NOT NULL) STRICT;"
+    "CREATE INDEX deliveries_partner ON deliveries(partner_id);"
+    "CREATE INDEX deliveries_artifact ON deliveries(artifact_id);"
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL, type TEXT NOT NULL, subject TEXT NOT NULL,"
+    "  detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL)"
+    "  STRICT;",
 };
 
 int
@@ -218,7 +218,7 @@ store_stmt(struct store *s, const char *sql, sqlite3_stmt **ret)
 		}
 	}
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-		NULL) != SQLITE_OK)
+	        NULL) != SQLITE_OK)
 		return EMB_EDB;
 	if (s->n_cache < STORE_STMT_CACHE) {
 		s->cache[s->n_cache].sql = sql;
@@ -246,7 +246,7 @@ store_step_done(sqlite3_stmt *st)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return rc == SQLITE_CONSTRAINT_PRIMARYKEY ||
-			rc == SQLITE_CONSTRAINT_UNIQUE
+		        rc == SQLITE_CONSTRAINT_UNIQUE
 		    ? EMB_EEXIST
 		    : EMB_EINVAL;
 	return EMB_EDB;
@@ -339,9 +339,9 @@ store_meta_set(struct store *s, const char *key, const void *p, size_t n)
 	int r;
 
 	if ((r = store_stmt(s,
-		 "INSERT INTO meta (key, value) VALUES (?, ?)"
-		 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		 &st)) < 0)
+	         "INSERT INTO meta (key, value) VALUES (?, ?)"
+	         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 2, n ? p : "", (int)n, SQLITE_STATIC);

@@ -23,14 +23,14 @@
 #include "common/err.h"
 #include "common/str.h"
 
-#define STORE_NAME_MAX 200      /* partner names, product names */
-#define STORE_TITLE_MAX 300     /* advisory titles */
-#define STORE_REASON_MAX 500    /* reschedule reasons */
-#define STORE_CONTACT_MAX 254   /* e-mail addresses */
+#define STORE_NAME_MAX 200 /* partner names, product names */
+#define STORE_TITLE_MAX 300 /* advisory titles */
+#define STORE_REASON_MAX 500 /* reschedule reasons */
+#define STORE_CONTACT_MAX 254 /* e-mail addresses */
 #define STORE_ARTIFACT_NAME_MAX 128
 #define STORE_CVE_MAX 24
 #define STORE_CVSS_MAX 160
-#define STORE_LIST_MAX 64       /* CVEs, products per advisory */
+#define STORE_LIST_MAX 64 /* CVEs, products per advisory */
 
 struct store;
 
@@ -116,8 +116,8 @@ struct store_artifact {
 	enum store_artifact_kind kind;
 	char tier[EMB_ID_MAX];
 	int64_t tier_rank;
-	bool release_relative;  /* release_before applies, not release_at */
-	int64_t release_at;     /* absolute release time */
+	bool release_relative; /* release_before applies, not release_at */
+	int64_t release_at; /* absolute release time */
 	int64_t release_before; /* ms before the patch time */
 	enum store_mark_mode mark;
 	int64_t size;
@@ -149,8 +149,8 @@ int store_mark_mode_parse(const char *s, enum store_mark_mode *ret);
  * application id (else EMB_ENOTINST) and a schema no newer than this
  * build's (else EMB_EVERSION); older schemas are migrated.
  */
-int store_open(const char *path, bool create, struct store **ret_store)
-    EMB_MUST_USE;
+int store_open(
+    const char *path, bool create, struct store **ret_store) EMB_MUST_USE;
 
 /* Close, checkpointing the WAL; accepts NULL. */
 void store_close(struct store *s);
@@ -164,39 +164,39 @@ int store_commit(struct store *s) EMB_MUST_USE;
 void store_rollback(struct store *s);
 
 /* Meta key/value (blobs).  store_meta_get: EMB_ENOENT when absent. */
-int store_meta_get(struct store *s, const char *key, struct buf *out)
-    EMB_MUST_USE;
-int store_meta_set(struct store *s, const char *key, const void *p, size_t n)
-    EMB_MUST_USE;
+int
+store_meta_get(struct store *s, const char *key, struct buf *out) EMB_MUST_USE;
+int store_meta_set(
+    struct store *s, const char *key, const void *p, size_t n) EMB_MUST_USE;
 
 /* Tiers, ordered by rank. */
-int store_tier_list(struct store *s, struct store_tier **ret, size_t *ret_n)
-    EMB_MUST_USE;
-int store_tier_get(struct store *s, const char *name, struct store_tier *ret)
-    EMB_MUST_USE;
+int store_tier_list(
+    struct store *s, struct store_tier **ret, size_t *ret_n) EMB_MUST_USE;
+int store_tier_get(
+    struct store *s, const char *name, struct store_tier *ret) EMB_MUST_USE;
 int store_tier_add(struct store *s, const struct store_tier *t) EMB_MUST_USE;
 
 /* Partners.  get/lookup: EMB_ENOENT when absent. */
-int store_partner_add(struct store *s, const struct store_partner *p)
-    EMB_MUST_USE;
-int store_partner_get(struct store *s, const char *id,
-    struct store_partner *ret) EMB_MUST_USE;
+int
+store_partner_add(struct store *s, const struct store_partner *p) EMB_MUST_USE;
+int store_partner_get(
+    struct store *s, const char *id, struct store_partner *ret) EMB_MUST_USE;
 int store_partner_by_token(struct store *s, const uint8_t hash[32],
     struct store_partner *ret) EMB_MUST_USE;
-int store_partner_list(struct store *s, struct store_partner **ret,
-    size_t *ret_n) EMB_MUST_USE;
-int store_partner_update(struct store *s, const struct store_partner *p)
-    EMB_MUST_USE;
+int store_partner_list(
+    struct store *s, struct store_partner **ret, size_t *ret_n) EMB_MUST_USE;
+int store_partner_update(
+    struct store *s, const struct store_partner *p) EMB_MUST_USE;
 
 /* Advisories.  The advisory record includes its lists. */
-int store_advisory_add(struct store *s, const struct store_advisory *a)
-    EMB_MUST_USE;
-int store_advisory_get(struct store *s, const char *id,
-    struct store_advisory *ret) EMB_MUST_USE;
-int store_advisory_ids(struct store *s, char (**ret)[EMB_ID_MAX],
-    size_t *ret_n) EMB_MUST_USE;
-int store_advisory_update(struct store *s, const struct store_advisory *a)
-    EMB_MUST_USE;
+int store_advisory_add(
+    struct store *s, const struct store_advisory *a) EMB_MUST_USE;
+int store_advisory_get(
+    struct store *s, const char *id, struct store_advisory *ret) EMB_MUST_USE;
+int store_advisory_ids(
+    struct store *s, char (**ret)[EMB_ID_MAX], size_t *ret_n) EMB_MUST_USE;
+int store_advisory_update(
+    struct store *s, const struct store_advisory *a) EMB_MUST_USE;
 int store_reschedule_add(struct store *s, const char *advisory_id,
     const struct store_reschedule *r) EMB_MUST_USE;
 int store_exclusion_add(struct store *s, const char *advisory_id,
@@ -207,14 +207,14 @@ void store_advisory_fini(struct store_advisory *a);
 int store_artifact_add(struct store *s, struct store_artifact *a,
     const void *sealed, size_t n) EMB_MUST_USE;
 int store_artifact_list(struct store *s, const char *advisory_id,
-    bool include_withdrawn, struct store_artifact **ret, size_t *ret_n)
-    EMB_MUST_USE;
+    bool include_withdrawn, struct store_artifact **ret,
+    size_t *ret_n) EMB_MUST_USE;
 int store_artifact_get(struct store *s, const char *advisory_id,
     const char *name, struct store_artifact *ret) EMB_MUST_USE;
-int store_artifact_blob(struct store *s, int64_t artifact_id,
-    struct buf *out) EMB_MUST_USE;
-int store_artifact_withdraw(struct store *s, int64_t artifact_id, int64_t at)
-    EMB_MUST_USE;
+int store_artifact_blob(
+    struct store *s, int64_t artifact_id, struct buf *out) EMB_MUST_USE;
+int store_artifact_withdraw(
+    struct store *s, int64_t artifact_id, int64_t at) EMB_MUST_USE;
 
 /* Deliveries: *ret_id is the new record's id. */
 int store_delivery_add(struct store *s, const struct store_delivery *d,
@@ -233,8 +233,8 @@ struct store_event {
 	uint8_t prev[32];
 	uint8_t hash[32];
 };
-int store_event_insert(struct store *s, const struct store_event *e)
-    EMB_MUST_USE;
+int
+store_event_insert(struct store *s, const struct store_event *e) EMB_MUST_USE;
 /* Last event (EMB_ENOENT when the log is empty); detail not loaded. */
 int store_event_last(struct store *s, struct store_event *ret) EMB_MUST_USE;
 /*
@@ -242,8 +242,7 @@ int store_event_last(struct store *s, struct store_event *ret) EMB_MUST_USE;
  * shows); fn returning non-zero stops the walk and is returned.
  */
 int store_event_each(struct store *s,
-    int (*fn)(const struct store_event *e, void *arg), void *arg)
-    EMB_MUST_USE;
+    int (*fn)(const struct store_event *e, void *arg), void *arg) EMB_MUST_USE;
 int64_t store_event_count(struct store *s);
 
 #endif

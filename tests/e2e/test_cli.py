@@ -27,6 +27,11 @@ def mode_of(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+def read(path, mode="rb"):
+    with open(path, mode) as f:
+        return f.read()
+
+
 def token_of(out):
     m = re.search(r"^token: (\S+)$", out, re.M)
     return m.group(1) if m else None
@@ -47,8 +52,8 @@ class InitTest(EmbargoTestCase):
         self.assertTrue(os.path.isfile(db))
         with open(db, "rb") as f:
             self.assertEqual(f.read(16), b"SQLite format 3\x00")
-        self.assertNotEqual(open(os.path.join(d, "master.key"), "rb").read(),
-                            open(os.path.join(d, "sign.key"), "rb").read())
+        self.assertNotEqual(read(os.path.join(d, "master.key")),
+                            read(os.path.join(d, "sign.key")))
         # Nothing left beside it from the build-and-rename.
         parent = os.path.dirname(d)
         left = [n for n in os.listdir(parent) if ".init-" in n]
@@ -75,8 +80,8 @@ class InitTest(EmbargoTestCase):
         self.ok("init", home=a)
         self.ok("init", home=b)
         for f in ("master.key", "sign.key"):
-            self.assertNotEqual(open(os.path.join(a, f), "rb").read(),
-                                open(os.path.join(b, f), "rb").read(), f)
+            self.assertNotEqual(read(os.path.join(a, f)),
+                                read(os.path.join(b, f)), f)
 
     def test_init_on_empty_existing_dir(self):
         os.mkdir(self.home, 0o755)
@@ -94,19 +99,18 @@ class InitTest(EmbargoTestCase):
         rc, out, err = self.emb("init")
         self.assertOneLineError(rc, out, err, ["not empty", self.home])
         self.assertEqual(os.listdir(self.home), ["keep.txt"])
-        self.assertEqual(open(keep).read(), "precious\n")
+        self.assertEqual(read(keep), "precious\n")
         self.assertEqual([n for n in os.listdir(self.tmp) if ".init-" in n],
                          [])
 
     def test_init_refuses_existing_datadir(self):
         self.ok("init")
         before = self.audit_log()
-        key = open(os.path.join(self.home, "master.key"), "rb").read()
+        key = read(os.path.join(self.home, "master.key"))
         rc, out, err = self.emb("init")
         self.assertOneLineError(rc, out, err, "not empty")
         self.assertEqual(self.audit_log(), before)
-        self.assertEqual(open(os.path.join(self.home, "master.key"),
-                              "rb").read(), key)
+        self.assertEqual(read(os.path.join(self.home, "master.key")), key)
 
     def test_datadir_from_embargo_home_and_default(self):
         home = os.path.join(self.tmp, "fromenv")
@@ -320,7 +324,7 @@ class PartnerTest(EmbargoTestCase):
         blob = b""
         for f in os.listdir(self.home):
             if f.startswith("embargo.db"):
-                blob += open(os.path.join(self.home, f), "rb").read()
+                blob += read(os.path.join(self.home, f))
         for t in (t1, t2, j["token"]):
             self.assertNotIn(t.encode(), blob)
             self.assertNotIn(t[4:].encode(), blob)
@@ -362,7 +366,6 @@ class AdvisoryTest(EmbargoTestCase):
         self.assertIsNone(a["published"])
         self.assertEqual(a["reschedules"], [])
         self.assertEqual(a["exclusions"], [])
-        self.assertEqual(a["artifacts"], [])
         out = self.ok("advisory", "show", "ADV-2021-001")
         self.assertRegex(out, r"(?m)^state: +draft$")
         self.assertRegex(out, r"(?m)^cves: +CVE-2021-26855 CVE-2021-26857"
@@ -386,6 +389,13 @@ class AdvisoryTest(EmbargoTestCase):
         self.assertEqual(ev[-2]["type"], "advisory.create")
         self.assertEqual(ev[-2]["subject"], "ADV-2021-001")
         self.assertEqual(ev[-2]["detail"]["cves"], a["cves"])
+
+    def test_show_json_lists_artifacts_even_when_none(self):
+        # The shape of `advisory show --json` does not depend on the data:
+        # an advisory without artifacts has "artifacts": [].
+        self.create()
+        a = self.ok_json("advisory", "show", "ADV-1", "--json")
+        self.assertEqual(a.get("artifacts"), [])
 
     def test_severity_from_cvss(self):
         self.create("ADV-1", "--cvss", CVSS_CRIT)
@@ -575,9 +585,8 @@ class AdvisoryTest(EmbargoTestCase):
                                        "--partner", "poc-x"))
         self.ok("advisory", "exclude", "ADV-1", "--country", "ru")
         a = self.ok_json("advisory", "show", "ADV-1", "--json")
-        self.assertEqual(sorted((list(e)[0] if list(e)[0] != "at" else
-                                 list(e)[1], e.get("partner", e.get("country")))
-                                for e in a["exclusions"]),
+        self.assertEqual(sorted((k, v) for e in a["exclusions"]
+                                for k, v in e.items() if k != "at"),
                          [("country", "RU"), ("partner", "poc-x")])
         acc, m = self.matrix()
         for art in ("adv.txt", "det.yar"):
@@ -747,7 +756,7 @@ class CopyTest(EmbargoTestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(out, "")
         self.assertIn(dst, err)
-        self.assertEqual(open(dst, "rb").read(), self.content)
+        self.assertEqual(read(dst), self.content)
         self.assertEqual(mode_of(dst), 0o600)
         dst2 = os.path.join(self.tmp, "out2.py")
         j = self.ok_json("copy", "ADV-1", "poc.py", "--partner", "acme",
@@ -755,7 +764,7 @@ class CopyTest(EmbargoTestCase):
         self.assertEqual(j["file"], dst2)
         self.assertEqual(j["size"], len(self.content))
         self.assertEqual(j["sha256"], hashlib.sha256(self.content).hexdigest())
-        self.assertEqual(open(dst2, "rb").read(), self.content)
+        self.assertEqual(read(dst2), self.content)
         d = self.deliveries()
         self.assertEqual(len(d), 2)
         self.assertEqual(d[1]["detail"]["delivery"], j["delivery"])
@@ -769,7 +778,7 @@ class CopyTest(EmbargoTestCase):
         dst = os.path.join(self.tmp, "auto.py")
         j = self.ok_json("copy", "ADV-1", "auto.py", "--partner", "acme",
                          "-o", dst, "--json")
-        data = open(dst, "rb").read()
+        data = read(dst)
         self.assertGreater(len(data), 0)
         self.assertEqual(j["sha256"], hashlib.sha256(data).hexdigest())
         self.assertEqual(j["size"], len(data))
@@ -849,10 +858,9 @@ class AuditTest(EmbargoTestCase):
             ev = self.audit_events()
             self.assertEqual([(e["type"], e["subject"]) for e in ev], expect,
                              "after " + " ".join(args))
-            for r in readonly:
-                if "ADV-1" in r and len(expect) < 9:
-                    continue
-                self.ok(*r)
+            if len(expect) >= 9:  # acme and ADV-1 exist
+                for r in readonly:
+                    self.ok(*r)
             self.assertEqual(len(self.audit_events()), len(expect),
                              "a read-only command added an event")
         ev = self.audit_events()
@@ -862,7 +870,7 @@ class AuditTest(EmbargoTestCase):
         self.assertTrue(all(a.startswith("cli:") for a in user), user)
         ats = [et.parse_time(e["at"]) for e in ev]
         self.assertEqual(ats, sorted(ats))
-        self.assertEqual(ev[11]["detail"], {"country": "FR"})
+        self.assertEqual(ev[12]["detail"], {"country": "FR"})
         # Text log: one line per event.
         out = self.ok("audit", "log")
         self.assertEqual(len(out.splitlines()), len(ev))
@@ -895,7 +903,7 @@ class AtRestTest(EmbargoTestCase):
         self.assertEqual(out, body)
         found = []
         for name in os.listdir(self.home):
-            data = open(os.path.join(self.home, name), "rb").read()
+            data = read(os.path.join(self.home, name))
             for enc in (marker.encode(), marker.encode("utf-16-le")):
                 if enc in data:
                     found.append(name)

@@ -15,8 +15,7 @@ enum status { ACTIVE, SUSPENDED, REVOKED, N_STATUS };
 enum rank { BELOW, EQUAL, ABOVE, N_RANK };
 enum release { BEFORE_RELEASE, AFTER_RELEASE, N_RELEASE };
 enum publication { UNPUBLISHED, PUBLISHED_BY_HAND, PATCH_PASSED, N_PUB };
-enum exclusion { NOT_EXCLUDED, BY_PARTNER, BY_COUNTRY, OTHER_EXCLUDED,
-	N_EXCL };
+enum exclusion { NOT_EXCLUDED, BY_PARTNER, BY_COUNTRY, OTHER_EXCLUDED, N_EXCL };
 
 struct row {
 	enum status s;
@@ -28,26 +27,26 @@ struct row {
 
 /* The only visible combinations. */
 static const struct row visible_rows[] = {
-	{ ACTIVE, EQUAL, AFTER_RELEASE, UNPUBLISHED, NOT_EXCLUDED },
-	{ ACTIVE, EQUAL, AFTER_RELEASE, UNPUBLISHED, OTHER_EXCLUDED },
-	{ ACTIVE, EQUAL, AFTER_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED },
-	{ ACTIVE, EQUAL, AFTER_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED },
-	{ ACTIVE, EQUAL, AFTER_RELEASE, PATCH_PASSED, NOT_EXCLUDED },
-	{ ACTIVE, EQUAL, AFTER_RELEASE, PATCH_PASSED, OTHER_EXCLUDED },
-	{ ACTIVE, EQUAL, BEFORE_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED },
-	{ ACTIVE, EQUAL, BEFORE_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED },
-	{ ACTIVE, EQUAL, BEFORE_RELEASE, PATCH_PASSED, NOT_EXCLUDED },
-	{ ACTIVE, EQUAL, BEFORE_RELEASE, PATCH_PASSED, OTHER_EXCLUDED },
-	{ ACTIVE, ABOVE, AFTER_RELEASE, UNPUBLISHED, NOT_EXCLUDED },
-	{ ACTIVE, ABOVE, AFTER_RELEASE, UNPUBLISHED, OTHER_EXCLUDED },
-	{ ACTIVE, ABOVE, AFTER_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED },
-	{ ACTIVE, ABOVE, AFTER_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED },
-	{ ACTIVE, ABOVE, AFTER_RELEASE, PATCH_PASSED, NOT_EXCLUDED },
-	{ ACTIVE, ABOVE, AFTER_RELEASE, PATCH_PASSED, OTHER_EXCLUDED },
-	{ ACTIVE, ABOVE, BEFORE_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED },
-	{ ACTIVE, ABOVE, BEFORE_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED },
-	{ ACTIVE, ABOVE, BEFORE_RELEASE, PATCH_PASSED, NOT_EXCLUDED },
-	{ ACTIVE, ABOVE, BEFORE_RELEASE, PATCH_PASSED, OTHER_EXCLUDED },
+    {ACTIVE, EQUAL, AFTER_RELEASE, UNPUBLISHED, NOT_EXCLUDED},
+    {ACTIVE, EQUAL, AFTER_RELEASE, UNPUBLISHED, OTHER_EXCLUDED},
+    {ACTIVE, EQUAL, AFTER_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED},
+    {ACTIVE, EQUAL, AFTER_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED},
+    {ACTIVE, EQUAL, AFTER_RELEASE, PATCH_PASSED, NOT_EXCLUDED},
+    {ACTIVE, EQUAL, AFTER_RELEASE, PATCH_PASSED, OTHER_EXCLUDED},
+    {ACTIVE, EQUAL, BEFORE_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED},
+    {ACTIVE, EQUAL, BEFORE_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED},
+    {ACTIVE, EQUAL, BEFORE_RELEASE, PATCH_PASSED, NOT_EXCLUDED},
+    {ACTIVE, EQUAL, BEFORE_RELEASE, PATCH_PASSED, OTHER_EXCLUDED},
+    {ACTIVE, ABOVE, AFTER_RELEASE, UNPUBLISHED, NOT_EXCLUDED},
+    {ACTIVE, ABOVE, AFTER_RELEASE, UNPUBLISHED, OTHER_EXCLUDED},
+    {ACTIVE, ABOVE, AFTER_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED},
+    {ACTIVE, ABOVE, AFTER_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED},
+    {ACTIVE, ABOVE, AFTER_RELEASE, PATCH_PASSED, NOT_EXCLUDED},
+    {ACTIVE, ABOVE, AFTER_RELEASE, PATCH_PASSED, OTHER_EXCLUDED},
+    {ACTIVE, ABOVE, BEFORE_RELEASE, PUBLISHED_BY_HAND, NOT_EXCLUDED},
+    {ACTIVE, ABOVE, BEFORE_RELEASE, PUBLISHED_BY_HAND, OTHER_EXCLUDED},
+    {ACTIVE, ABOVE, BEFORE_RELEASE, PATCH_PASSED, NOT_EXCLUDED},
+    {ACTIVE, ABOVE, BEFORE_RELEASE, PATCH_PASSED, OTHER_EXCLUDED},
 };
 
 #define NOW INT64_C(1614000000000)
@@ -66,8 +65,8 @@ static void
 build(const struct row *w, struct store_partner *p, struct store_advisory *a,
     struct store_artifact *art, struct store_exclusion *ex)
 {
-	static const enum store_partner_status st[] = { STORE_PARTNER_ACTIVE,
-		STORE_PARTNER_SUSPENDED, STORE_PARTNER_REVOKED };
+	static const enum store_partner_status st[] = {STORE_PARTNER_ACTIVE,
+	    STORE_PARTNER_SUSPENDED, STORE_PARTNER_REVOKED};
 
 	memset(p, 0, sizeof(*p));
 	memset(a, 0, sizeof(*a));
@@ -80,7 +79,7 @@ build(const struct row *w, struct store_partner *p, struct store_advisory *a,
 	art->tier_rank = 20;
 
 	a->state = w->pub == PUBLISHED_BY_HAND ? STORE_ADV_PUBLISHED
-					       : STORE_ADV_SHARED;
+	                                       : STORE_ADV_SHARED;
 	a->patch_at = w->pub == PATCH_PASSED ? NOW - HOUR : NOW + 48 * HOUR;
 	/* Alternate absolute and patch-relative releases. */
 	if (w->rel == AFTER_RELEASE) {
@@ -119,27 +118,37 @@ test_every_combination(void **state)
 
 	(void)state;
 	for (int s = 0; s < N_STATUS; s++)
-	for (int r = 0; r < N_RANK; r++)
-	for (int rel = 0; rel < N_RELEASE; rel++)
-	for (int pub = 0; pub < N_PUB; pub++)
-	for (int e = 0; e < N_EXCL; e++) {
-		struct row w = { (enum status)s, (enum rank)r,
-			(enum release)rel, (enum publication)pub,
-			(enum exclusion)e };
-		bool want = expected(&w), got;
+		for (int r = 0; r < N_RANK; r++)
+			for (int rel = 0; rel < N_RELEASE; rel++)
+				for (int pub = 0; pub < N_PUB; pub++)
+					for (int e = 0; e < N_EXCL; e++) {
+						struct row w = {(enum status)s,
+						    (enum rank)r,
+						    (enum release)rel,
+						    (enum publication)pub,
+						    (enum exclusion)e};
+						bool want = expected(&w), got;
 
-		build(&w, &p, &a, &art, &ex);
-		got = core_visible(&p, &a, &art, NOW);
-		if (got != want)
-			fail_msg("status %d rank %d release %d pub %d excl %d:"
-				 " visible=%d, want %d",
-			    s, r, rel, pub, e, got, want);
-		/* An advisory is visible exactly when its artifact is. */
-		assert_int_equal(core_visible_advisory(&p, &a, &art, 1, NOW),
-		    want);
-		seen_visible += want;
-		n++;
-	}
+						build(&w, &p, &a, &art, &ex);
+						got = core_visible(
+						    &p, &a, &art, NOW);
+						if (got != want)
+							fail_msg(
+							    "status %d rank %d "
+							    "release %d pub %d "
+							    "excl %d:"
+							    " visible=%d, want "
+							    "%d",
+							    s, r, rel, pub, e,
+							    got, want);
+						/* An advisory is visible exactly when its artifact is. */
+						assert_int_equal(
+						    core_visible_advisory(
+						        &p, &a, &art, 1, NOW),
+						    want);
+						seen_visible += want;
+						n++;
+					}
 	assert_int_equal(n, 216);
 	assert_int_equal(seen_visible, EMB_ARRAY_LEN(visible_rows));
 }
@@ -147,8 +156,8 @@ test_every_combination(void **state)
 static void
 test_withdrawn_and_draft(void **state)
 {
-	struct row w = { ACTIVE, ABOVE, AFTER_RELEASE, UNPUBLISHED,
-		NOT_EXCLUDED };
+	struct row w = {
+	    ACTIVE, ABOVE, AFTER_RELEASE, UNPUBLISHED, NOT_EXCLUDED};
 	struct store_partner p;
 	struct store_advisory a;
 	struct store_artifact art;
@@ -177,8 +186,8 @@ test_withdrawn_and_draft(void **state)
 static void
 test_relative_release_follows_patch(void **state)
 {
-	struct store_advisory a = { 0 };
-	struct store_artifact art = { 0 };
+	struct store_advisory a = {0};
+	struct store_artifact art = {0};
 
 	(void)state;
 	a.patch_at = NOW + 10 * HOUR;
@@ -194,7 +203,7 @@ test_relative_release_follows_patch(void **state)
 static void
 test_effective_state(void **state)
 {
-	struct store_advisory a = { 0 };
+	struct store_advisory a = {0};
 
 	(void)state;
 	a.state = STORE_ADV_SHARED;
@@ -202,18 +211,17 @@ test_effective_state(void **state)
 	assert_int_equal(core_advisory_state(&a, NOW - 1), STORE_ADV_SHARED);
 	assert_int_equal(core_advisory_state(&a, NOW), STORE_ADV_PUBLISHED);
 	a.state = STORE_ADV_WITHDRAWN;
-	assert_int_equal(core_advisory_state(&a, NOW + 1),
-	    STORE_ADV_WITHDRAWN);
+	assert_int_equal(core_advisory_state(&a, NOW + 1), STORE_ADV_WITHDRAWN);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_combination),
-		cmocka_unit_test(test_withdrawn_and_draft),
-		cmocka_unit_test(test_relative_release_follows_patch),
-		cmocka_unit_test(test_effective_state),
+	    cmocka_unit_test(test_every_combination),
+	    cmocka_unit_test(test_withdrawn_and_draft),
+	    cmocka_unit_test(test_relative_release_follows_patch),
+	    cmocka_unit_test(test_effective_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

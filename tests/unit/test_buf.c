@@ -49,8 +49,7 @@ test_printf(void **state)
 	buf_init(&b, 16);
 	assert_int_equal(buf_printf(&b, "%d-%s", 42, "abc"), 0);
 	assert_string_equal((char *)b.data, "42-abc");
-	assert_int_equal(buf_printf(&b, "%s", "0123456789abcdef"),
-	    EMB_ETOOBIG);
+	assert_int_equal(buf_printf(&b, "%s", "0123456789abcdef"), EMB_ETOOBIG);
 	assert_string_equal((char *)b.data, "42-abc");
 	buf_fini_wipe(&b);
 }
@@ -105,11 +104,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append_and_limit),
-		cmocka_unit_test(test_overflowing_reserve),
-		cmocka_unit_test(test_printf),
-		cmocka_unit_test(test_steal),
-		cmocka_unit_test(test_read_file),
+	    cmocka_unit_test(test_append_and_limit),
+	    cmocka_unit_test(test_overflowing_reserve),
+	    cmocka_unit_test(test_printf),
+	    cmocka_unit_test(test_steal),
+	    cmocka_unit_test(test_read_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,7 +50,7 @@ new_dir(void)
 static struct emb_instance *
 new_instance(void)
 {
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct emb_instance *inst;
 	const char *d = new_dir();
 
@@ -63,7 +63,7 @@ static int64_t
 log_count(struct emb_instance *inst)
 {
 	struct log_report rep;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 
 	assert_int_equal(core_audit_verify(inst, &rep, &err), 0);
 	return rep.entries;
@@ -72,7 +72,7 @@ log_count(struct emb_instance *inst)
 static void
 test_instance(void **state)
 {
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 	struct emb_instance *inst;
 	char p[300];
 	struct stat st;
@@ -100,20 +100,18 @@ test_instance(void **state)
 	/* Another instance's master key: refused. */
 	fd = open(p, O_WRONLY | O_TRUNC);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "0123456789abcdef0123456789abcdef", 32),
-	    32);
+	assert_int_equal(write(fd, "0123456789abcdef0123456789abcdef", 32), 32);
 	close(fd);
 	emb_error_clear(&err);
 	assert_int_equal(core_instance_open(d, &inst, &err), EMB_ECRYPTO);
 	assert_non_null(strstr(err.msg, "does not belong"));
 	/* Missing and foreign directories. */
 	emb_error_clear(&err);
-	assert_int_equal(core_instance_open("/nonexistent/x", &inst, &err),
-	    EMB_ENOTINST);
+	assert_int_equal(
+	    core_instance_open("/nonexistent/x", &inst, &err), EMB_ENOTINST);
 	assert_non_null(strstr(err.msg, "does not exist"));
 	emb_error_clear(&err);
-	assert_int_equal(core_instance_open("/tmp", &inst, &err),
-	    EMB_ENOTINST);
+	assert_int_equal(core_instance_open("/tmp", &inst, &err), EMB_ENOTINST);
 	assert_non_null(strstr(err.msg, "not an embargo data directory"));
 	/* An empty existing directory can be initialised. */
 	d = new_dir();
@@ -129,16 +127,16 @@ static void
 test_partners_and_tokens(void **state)
 {
 	struct emb_instance *inst = new_instance();
-	struct emb_error err = { 0 };
-	struct core_partner_new np = { "Acme Security", NULL, "detect", "de",
-		"sec@acme.example" };
+	struct emb_error err = {0};
+	struct core_partner_new np = {
+	    "Acme Security", NULL, "detect", "de", "sec@acme.example"};
 	struct store_partner p;
 	char id[EMB_ID_MAX], token[CRYPTO_TOKEN_STR], token2[CRYPTO_TOKEN_STR];
 	int64_t before;
 
 	(void)state;
-	assert_int_equal(core_partner_add(inst, "t", &np, T0, id, token, &err),
-	    0);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &np, T0, id, token, &err), 0);
 	assert_string_equal(id, "acme-security");
 	assert_int_equal(core_partner_authenticate(inst, token, &p), 0);
 	assert_string_equal(p.id, "acme-security");
@@ -146,55 +144,57 @@ test_partners_and_tokens(void **state)
 	/* Same derived id again: refused, nothing logged. */
 	before = log_count(inst);
 	emb_error_clear(&err);
-	assert_int_equal(core_partner_add(inst, "t", &np, T0, id, token2, &err),
-	    EMB_EEXIST);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &np, T0, id, token2, &err), EMB_EEXIST);
 	assert_int_equal(log_count(inst), before);
 	/* Bad fields: refused with the field named. */
 	np.id = "other";
 	np.country = "XX";
 	emb_error_clear(&err);
-	assert_int_equal(core_partner_add(inst, "t", &np, T0, id, token2, &err),
-	    EMB_EINVAL);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &np, T0, id, token2, &err), EMB_EINVAL);
 	assert_non_null(strstr(err.msg, "country"));
 	np.country = NULL;
 	np.tier = "gold";
 	emb_error_clear(&err);
-	assert_int_equal(core_partner_add(inst, "t", &np, T0, id, token2, &err),
-	    EMB_ENOENT);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &np, T0, id, token2, &err), EMB_ENOENT);
 	assert_non_null(strstr(err.msg, "unknown tier"));
 	assert_int_equal(log_count(inst), before);
 
 	/* Rotation: the old token stops working. */
-	assert_int_equal(core_partner_token_rotate(inst, "t", "acme-security",
-			     T0, token2, &err),
+	assert_int_equal(core_partner_token_rotate(
+	                     inst, "t", "acme-security", T0, token2, &err),
 	    0);
 	assert_int_equal(core_partner_authenticate(inst, token, &p), EMB_EAUTH);
 	assert_int_equal(core_partner_authenticate(inst, token2, &p), 0);
 	/* Suspended and revoked partners do not authenticate. */
 	assert_int_equal(core_partner_set(inst, "t", "acme-security",
-			     CORE_PARTNER_SUSPEND, NULL, T0, &err),
+	                     CORE_PARTNER_SUSPEND, NULL, T0, &err),
 	    0);
-	assert_int_equal(core_partner_authenticate(inst, token2, &p), EMB_EAUTH);
+	assert_int_equal(
+	    core_partner_authenticate(inst, token2, &p), EMB_EAUTH);
 	assert_int_equal(core_partner_set(inst, "t", "acme-security",
-			     CORE_PARTNER_REINSTATE, NULL, T0, &err),
+	                     CORE_PARTNER_REINSTATE, NULL, T0, &err),
 	    0);
 	assert_int_equal(core_partner_authenticate(inst, token2, &p), 0);
 	assert_int_equal(core_partner_set(inst, "t", "acme-security",
-			     CORE_PARTNER_REVOKE, NULL, T0, &err),
+	                     CORE_PARTNER_REVOKE, NULL, T0, &err),
 	    0);
-	assert_int_equal(core_partner_authenticate(inst, token2, &p), EMB_EAUTH);
+	assert_int_equal(
+	    core_partner_authenticate(inst, token2, &p), EMB_EAUTH);
 	emb_error_clear(&err);
 	assert_int_equal(core_partner_set(inst, "t", "acme-security",
-			     CORE_PARTNER_REINSTATE, NULL, T0, &err),
+	                     CORE_PARTNER_REINSTATE, NULL, T0, &err),
 	    EMB_ESTATE);
 	emb_error_clear(&err);
-	assert_int_equal(core_partner_token_rotate(inst, "t", "acme-security",
-			     T0, token2, &err),
+	assert_int_equal(core_partner_token_rotate(
+	                     inst, "t", "acme-security", T0, token2, &err),
 	    EMB_ESTATE);
 	/* Garbage never authenticates. */
 	assert_int_equal(core_partner_authenticate(inst, "", &p), EMB_EAUTH);
-	assert_int_equal(core_partner_authenticate(inst, "emb_x", &p),
-	    EMB_EAUTH);
+	assert_int_equal(
+	    core_partner_authenticate(inst, "emb_x", &p), EMB_EAUTH);
 	core_instance_free(inst);
 }
 
@@ -202,18 +202,18 @@ static void
 attach(struct emb_instance *inst, const char *name, const char *tier,
     enum core_release rel, int64_t when, const char *content)
 {
-	struct core_attach at = { "ADV-1", name, STORE_KIND_POC, tier, rel,
-		0, 0, STORE_MARK_AUTO };
+	struct core_attach at = {
+	    "ADV-1", name, STORE_KIND_POC, tier, rel, 0, 0, STORE_MARK_AUTO};
 	struct store_artifact art;
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 
 	if (rel == CORE_RELEASE_AT)
 		at.release_at = when;
 	else
 		at.release_before = when;
-	assert_int_equal(core_artifact_attach(inst, "t", &at,
-			     (const uint8_t *)content, strlen(content), T0,
-			     &art, &err),
+	assert_int_equal(
+	    core_artifact_attach(inst, "t", &at, (const uint8_t *)content,
+	        strlen(content), T0, &art, &err),
 	    0);
 }
 
@@ -221,12 +221,12 @@ static void
 test_advisory_lifecycle(void **state)
 {
 	struct emb_instance *inst = new_instance();
-	struct emb_error err = { 0 };
-	const char *cves[] = { "CVE-2021-26855" };
-	struct core_advisory_new na = { "ADV-1", "Exchange SSRF", NULL,
-		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", cves, 1, NULL, 0,
-		T0 + 14 * DAY };
-	struct core_partner_new np = { "Acme", NULL, "poc", NULL, NULL };
+	struct emb_error err = {0};
+	const char *cves[] = {"CVE-2021-26855"};
+	struct core_advisory_new na = {"ADV-1", "Exchange SSRF", NULL,
+	    "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", cves, 1, NULL, 0,
+	    T0 + 14 * DAY};
+	struct core_partner_new np = {"Acme", NULL, "poc", NULL, NULL};
 	struct store_advisory a;
 	struct store_delivery d;
 	struct buf out;
@@ -238,8 +238,8 @@ test_advisory_lifecycle(void **state)
 	assert_int_equal(a.state, STORE_ADV_DRAFT);
 	assert_string_equal(a.severity, "critical");
 	store_advisory_fini(&a);
-	assert_int_equal(core_partner_add(inst, "t", &np, T0, id, token, &err),
-	    0);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &np, T0, id, token, &err), 0);
 
 	attach(inst, "poc.py", "poc", CORE_RELEASE_BEFORE, 7 * DAY,
 	    "print('poc')\n");
@@ -251,17 +251,17 @@ test_advisory_lifecycle(void **state)
 	buf_init(&out, CORE_ARTIFACT_MAX);
 	int64_t before = log_count(inst);
 	assert_int_equal(core_copy(inst, "t", "ADV-1", "poc.py", "acme", "cli",
-			     T0 + 6 * DAY, &out, &d, &err),
+	                     T0 + 6 * DAY, &out, &d, &err),
 	    EMB_ENOENT);
 	assert_non_null(strstr(err.msg, "not released"));
 	assert_int_equal(log_count(inst), before);
 	/* Expedite by a week: the relative release moves with it. */
 	emb_error_clear(&err);
 	assert_int_equal(core_advisory_reschedule(inst, "t", "ADV-1",
-			     T0 + 7 * DAY, "exploited", T0 + DAY, &err),
+	                     T0 + 7 * DAY, "exploited", T0 + DAY, &err),
 	    0);
 	assert_int_equal(core_copy(inst, "t", "ADV-1", "poc.py", "acme", "cli",
-			     T0 + 1 * DAY, &out, &d, &err),
+	                     T0 + 1 * DAY, &out, &d, &err),
 	    0);
 	assert_int_equal(out.len, strlen("print('poc')\n"));
 	assert_memory_equal(out.data, "print('poc')\n", out.len);
@@ -271,27 +271,26 @@ test_advisory_lifecycle(void **state)
 	/* Excluding the partner's country hides it again. */
 	emb_error_clear(&err);
 	assert_int_equal(core_advisory_exclude(inst, "t", "ADV-1",
-			     STORE_EXCL_PARTNER, "acme", T0 + DAY, &err),
+	                     STORE_EXCL_PARTNER, "acme", T0 + DAY, &err),
 	    0);
 	buf_fini(&out);
 	emb_error_clear(&err);
 	assert_int_equal(core_copy(inst, "t", "ADV-1", "poc.py", "acme", "cli",
-			     T0 + 2 * DAY, &out, &d, &err),
+	                     T0 + 2 * DAY, &out, &d, &err),
 	    EMB_ENOENT);
 	assert_non_null(strstr(err.msg, "excluded"));
 
 	/* Publication ends all changes. */
 	emb_error_clear(&err);
-	assert_int_equal(core_advisory_publish(inst, "t", "ADV-1", T0 + 2 * DAY,
-			     &err),
-	    0);
+	assert_int_equal(
+	    core_advisory_publish(inst, "t", "ADV-1", T0 + 2 * DAY, &err), 0);
 	emb_error_clear(&err);
 	assert_int_equal(core_advisory_reschedule(inst, "t", "ADV-1",
-			     T0 + 9 * DAY, "late", T0 + 3 * DAY, &err),
+	                     T0 + 9 * DAY, "late", T0 + 3 * DAY, &err),
 	    EMB_ESTATE);
 	emb_error_clear(&err);
-	assert_int_equal(core_advisory_withdraw(inst, "t", "ADV-1",
-			     T0 + 3 * DAY, &err),
+	assert_int_equal(
+	    core_advisory_withdraw(inst, "t", "ADV-1", T0 + 3 * DAY, &err),
 	    EMB_ESTATE);
 	buf_fini(&out);
 	core_instance_free(inst);
@@ -301,9 +300,9 @@ static void
 test_sealed_at_rest(void **state)
 {
 	struct emb_instance *inst = new_instance();
-	struct emb_error err = { 0 };
-	struct core_advisory_new na = { "ADV-1", "T", NULL, NULL, NULL, 0,
-		NULL, 0, T0 + DAY };
+	struct emb_error err = {0};
+	struct core_advisory_new na = {
+	    "ADV-1", "T", NULL, NULL, NULL, 0, NULL, 0, T0 + DAY};
 	const char *secret = "UNIQUE-PLAINTEXT-MARKER-4711";
 	char path[300], cmd[400];
 
@@ -321,11 +320,11 @@ static void
 test_attach_rejects(void **state)
 {
 	struct emb_instance *inst = new_instance();
-	struct emb_error err = { 0 };
-	struct core_advisory_new na = { "ADV-1", "T", NULL, NULL, NULL, 0,
-		NULL, 0, T0 + DAY };
-	struct core_attach at = { "ADV-1", "x", STORE_KIND_POC, "poc",
-		CORE_RELEASE_AT, T0 + 2 * DAY, 0, STORE_MARK_AUTO };
+	struct emb_error err = {0};
+	struct core_advisory_new na = {
+	    "ADV-1", "T", NULL, NULL, NULL, 0, NULL, 0, T0 + DAY};
+	struct core_attach at = {"ADV-1", "x", STORE_KIND_POC, "poc",
+	    CORE_RELEASE_AT, T0 + 2 * DAY, 0, STORE_MARK_AUTO};
 	struct store_artifact art;
 	int64_t before;
 
@@ -333,29 +332,29 @@ test_attach_rejects(void **state)
 	assert_int_equal(core_advisory_create(inst, "t", &na, T0, &err), 0);
 	before = log_count(inst);
 	assert_int_equal(core_artifact_attach(inst, "t", &at,
-			     (const uint8_t *)"x", 1, T0, &art, &err),
+	                     (const uint8_t *)"x", 1, T0, &art, &err),
 	    EMB_EINVAL);
 	assert_non_null(strstr(err.msg, "after the patch time"));
 	at.release = CORE_RELEASE_NOW;
 	emb_error_clear(&err);
 	assert_int_equal(core_artifact_attach(inst, "t", &at,
-			     (const uint8_t *)"", 0, T0, &art, &err),
+	                     (const uint8_t *)"", 0, T0, &art, &err),
 	    EMB_EINVAL);
 	emb_error_clear(&err);
-	assert_int_equal(core_artifact_attach(inst, "t", &at,
-			     (const uint8_t *)"x", CORE_ARTIFACT_MAX + 1, T0,
-			     &art, &err),
+	assert_int_equal(
+	    core_artifact_attach(inst, "t", &at, (const uint8_t *)"x",
+	        CORE_ARTIFACT_MAX + 1, T0, &art, &err),
 	    EMB_ETOOBIG);
 	at.tier = "gold";
 	emb_error_clear(&err);
 	assert_int_equal(core_artifact_attach(inst, "t", &at,
-			     (const uint8_t *)"x", 1, T0, &art, &err),
+	                     (const uint8_t *)"x", 1, T0, &art, &err),
 	    EMB_ENOENT);
 	at.tier = "poc";
 	at.name = "../etc";
 	emb_error_clear(&err);
 	assert_int_equal(core_artifact_attach(inst, "t", &at,
-			     (const uint8_t *)"x", 1, T0, &art, &err),
+	                     (const uint8_t *)"x", 1, T0, &art, &err),
 	    EMB_EINVAL);
 	assert_int_equal(log_count(inst), before);
 	core_instance_free(inst);
@@ -365,11 +364,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_instance),
-		cmocka_unit_test(test_partners_and_tokens),
-		cmocka_unit_test(test_advisory_lifecycle),
-		cmocka_unit_test(test_sealed_at_rest),
-		cmocka_unit_test(test_attach_rejects),
+	    cmocka_unit_test(test_instance),
+	    cmocka_unit_test(test_partners_and_tokens),
+	    cmocka_unit_test(test_advisory_lifecycle),
+	    cmocka_unit_test(test_sealed_at_rest),
+	    cmocka_unit_test(test_attach_rejects),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

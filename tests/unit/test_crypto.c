@@ -44,7 +44,7 @@ test_tokens(void **state)
 	/* The stored hash is keyed: another master gives another hash. */
 	{
 		struct crypto_keys *k2;
-		uint8_t m2[32] = { 1 }, h3[32];
+		uint8_t m2[32] = {1}, h3[32];
 		assert_int_equal(crypto_keys_new(m2, seed, &k2), 0);
 		crypto_token_hash(k2, t1, h3);
 		assert_false(crypto_equal(h1, h3, 32));
@@ -71,34 +71,32 @@ test_seal_open(void **state)
 	assert_int_equal(crypto_keys_new(master, seed, &k), 0);
 	buf_init(&sealed, 1024);
 	buf_init(&plain, 1024);
-	assert_int_equal(crypto_seal(k, "ad", 2, msg, strlen(msg), &sealed),
-	    0);
+	assert_int_equal(crypto_seal(k, "ad", 2, msg, strlen(msg), &sealed), 0);
 	assert_int_equal(sealed.len, strlen(msg) + CRYPTO_SEAL_OVERHEAD);
 	assert_null(memmem(sealed.data, sealed.len, msg, strlen(msg)));
-	assert_int_equal(crypto_open(k, "ad", 2, sealed.data, sealed.len,
-			     &plain),
-	    0);
+	assert_int_equal(
+	    crypto_open(k, "ad", 2, sealed.data, sealed.len, &plain), 0);
 	assert_int_equal(plain.len, strlen(msg));
 	assert_memory_equal(plain.data, msg, plain.len);
 	/* Wrong additional data, a flipped bit, truncation: refused. */
 	buf_fini(&plain);
-	assert_int_equal(crypto_open(k, "xx", 2, sealed.data, sealed.len,
-			     &plain),
+	assert_int_equal(
+	    crypto_open(k, "xx", 2, sealed.data, sealed.len, &plain),
 	    EMB_ECRYPTO);
 	sealed.data[30] ^= 1;
-	assert_int_equal(crypto_open(k, "ad", 2, sealed.data, sealed.len,
-			     &plain),
+	assert_int_equal(
+	    crypto_open(k, "ad", 2, sealed.data, sealed.len, &plain),
 	    EMB_ECRYPTO);
 	sealed.data[30] ^= 1;
-	assert_int_equal(crypto_open(k, "ad", 2, sealed.data, 10, &plain),
-	    EMB_ECRYPTO);
+	assert_int_equal(
+	    crypto_open(k, "ad", 2, sealed.data, 10, &plain), EMB_ECRYPTO);
 	/* Another master key cannot open it. */
 	{
 		struct crypto_keys *k2;
-		uint8_t m2[32] = { 9 };
+		uint8_t m2[32] = {9};
 		assert_int_equal(crypto_keys_new(m2, seed, &k2), 0);
-		assert_int_equal(crypto_open(k2, "ad", 2, sealed.data,
-				     sealed.len, &plain),
+		assert_int_equal(
+		    crypto_open(k2, "ad", 2, sealed.data, sealed.len, &plain),
 		    EMB_ECRYPTO);
 		crypto_keys_free(k2);
 	}
@@ -106,8 +104,8 @@ test_seal_open(void **state)
 	{
 		struct buf small;
 		buf_init(&small, 8);
-		assert_int_equal(crypto_seal(k, NULL, 0, msg, strlen(msg),
-				     &small),
+		assert_int_equal(
+		    crypto_seal(k, NULL, 0, msg, strlen(msg), &small),
 		    EMB_ETOOBIG);
 		buf_fini(&small);
 	}
@@ -143,8 +141,9 @@ test_sha256_and_subkeys(void **state)
 	(void)state;
 	crypto_sha256("abc", 3, h);
 	emb_hex(h, 32, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396"
-				 "177a9cb410ff61f20015ad");
+	assert_string_equal(hex,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396"
+	    "177a9cb410ff61f20015ad");
 	assert_int_equal(crypto_keys_new(master, seed, &k), 0);
 	/* Different purposes never share a key. */
 	crypto_mac(k, CRYPTO_KEY_TOKEN, "x", 1, a);
@@ -158,10 +157,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_seal_open),
-		cmocka_unit_test(test_signatures),
-		cmocka_unit_test(test_sha256_and_subkeys),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_seal_open),
+	    cmocka_unit_test(test_signatures),
+	    cmocka_unit_test(test_sha256_and_subkeys),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -63,16 +63,16 @@ test_open_refuses_foreign(void **state)
 	store_close(s);
 	/* A newer schema is refused. */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL,
-			     NULL, NULL),
+	assert_int_equal(
+	    sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(path, false, &s), EMB_EVERSION);
 	/* Another application's SQLite database is refused. */
 	unlink(path);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL,
-			     NULL),
+	assert_int_equal(
+	    sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(store_open(path, false, &s), EMB_ENOTINST);
@@ -80,9 +80,8 @@ test_open_refuses_foreign(void **state)
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "not a database, not at all, no no no!",
-			     38),
-	    38);
+	assert_int_equal(
+	    write(fd, "not a database, not at all, no no no!", 38), 38);
 	close(fd);
 	assert_int_equal(store_open(path, false, &s), EMB_ENOTINST);
 	unlink(path);
@@ -93,7 +92,7 @@ static void
 test_tiers_partners(void **state)
 {
 	struct store *s;
-	struct store_tier t = { "gold", 40 }, *tl;
+	struct store_tier t = {"gold", 40}, *tl;
 	struct store_partner p, q, *pl;
 	size_t n;
 
@@ -128,8 +127,8 @@ test_tiers_partners(void **state)
 	assert_int_equal(store_partner_by_token(s, p.token_hash, &q), 0);
 	assert_string_equal(q.id, "acme");
 	q.token_hash[0] ^= 1;
-	assert_int_equal(store_partner_by_token(s, q.token_hash, &q),
-	    EMB_ENOENT);
+	assert_int_equal(
+	    store_partner_by_token(s, q.token_hash, &q), EMB_ENOENT);
 	/* A partner in an unknown tier violates a foreign key. */
 	(void)snprintf(p.id, sizeof(p.id), "other");
 	(void)snprintf(p.tier, sizeof(p.tier), "nosuch");
@@ -151,15 +150,15 @@ static void
 test_advisories_artifacts(void **state)
 {
 	struct store *s;
-	struct store_tier t = { "poc", 30 };
+	struct store_tier t = {"poc", 30};
 	struct store_advisory a, b;
 	struct store_artifact art, got, *al;
-	struct store_reschedule rs = { 5, 100, 50, "expedite" };
-	struct store_exclusion ex = { STORE_EXCL_COUNTRY, "RU", 6 };
-	struct store_delivery d = { 0 }, *dl;
-	struct store_partner p = { 0 };
-	char cves[2][STORE_CVE_MAX] = { "CVE-2021-26855", "CVE-2021-26857" };
-	char products[1][STORE_NAME_MAX + 1] = { "Exchange" };
+	struct store_reschedule rs = {5, 100, 50, "expedite"};
+	struct store_exclusion ex = {STORE_EXCL_COUNTRY, "RU", 6};
+	struct store_delivery d = {0}, *dl;
+	struct store_partner p = {0};
+	char cves[2][STORE_CVE_MAX] = {"CVE-2021-26855", "CVE-2021-26857"};
+	char products[1][STORE_NAME_MAX + 1] = {"Exchange"};
 	struct buf blob;
 	int64_t id;
 	size_t n;
@@ -239,8 +238,8 @@ test_advisories_artifacts(void **state)
 	/* Withdrawn: gone from get and the live list, name free again. */
 	assert_int_equal(store_artifact_withdraw(s, got.id, 11), 0);
 	assert_int_equal(store_artifact_withdraw(s, got.id, 12), EMB_ENOENT);
-	assert_int_equal(store_artifact_get(s, "ADV-1", "poc.py", &got),
-	    EMB_ENOENT);
+	assert_int_equal(
+	    store_artifact_get(s, "ADV-1", "poc.py", &got), EMB_ENOENT);
 	assert_int_equal(store_artifact_list(s, "ADV-1", false, &al, &n), 0);
 	assert_int_equal(n, 0);
 	free(al);
@@ -256,7 +255,7 @@ static void
 test_transactions_and_meta(void **state)
 {
 	struct store *s;
-	struct store_tier t = { "x", 1 };
+	struct store_tier t = {"x", 1};
 	struct buf b;
 
 	(void)state;
@@ -283,10 +282,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_refuses_foreign),
-		cmocka_unit_test(test_tiers_partners),
-		cmocka_unit_test(test_advisories_artifacts),
-		cmocka_unit_test(test_transactions_and_meta),
+	    cmocka_unit_test(test_open_refuses_foreign),
+	    cmocka_unit_test(test_tiers_partners),
+	    cmocka_unit_test(test_advisories_artifacts),
+	    cmocka_unit_test(test_transactions_and_meta),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

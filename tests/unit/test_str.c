@@ -80,8 +80,8 @@ test_text_and_utf8(void **state)
 	assert_false(emb_valid_text("   ", 100));
 	assert_false(emb_valid_text("a\nb", 100));
 	assert_false(emb_valid_text("abc", 2));
-	assert_false(emb_valid_text("\xc3", 100));        /* truncated */
-	assert_false(emb_valid_text("\xc0\xaf", 100));    /* overlong */
+	assert_false(emb_valid_text("\xc3", 100)); /* truncated */
+	assert_false(emb_valid_text("\xc0\xaf", 100)); /* overlong */
 	assert_false(emb_valid_text("\xed\xa0\x80", 100)); /* surrogate */
 	assert_false(emb_valid_text("\xf4\x90\x80\x80", 100)); /* > U+10FFFF */
 }
@@ -97,8 +97,8 @@ test_slugify(void **state)
 	assert_true(emb_slugify("  --Foo!!Bar--  ", id));
 	assert_string_equal(id, "foo-bar");
 	assert_false(emb_slugify("!!!", id));
-	assert_true(emb_slugify(
-	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	assert_true(emb_slugify("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	                        "aaaaaaaaaaaaaaaaaaaaaa",
 	    id));
 	assert_int_equal(strlen(id), EMB_ID_MAX - 1);
 }
@@ -114,12 +114,11 @@ test_parse_int(void **state)
 	assert_int_equal(emb_parse_int("-5", -10, 10, &v), 0);
 	assert_int_equal(v, -5);
 	assert_int_equal(emb_parse_int("101", 0, 100, &v), EMB_EOVERFLOW);
-	assert_int_equal(emb_parse_int("99999999999999999999", 0, INT64_MAX,
-			     &v),
+	assert_int_equal(
+	    emb_parse_int("99999999999999999999", 0, INT64_MAX, &v),
 	    EMB_EOVERFLOW);
-	assert_int_equal(emb_parse_int("-9223372036854775808", INT64_MIN, 0,
-			     &v),
-	    0);
+	assert_int_equal(
+	    emb_parse_int("-9223372036854775808", INT64_MIN, 0, &v), 0);
 	assert_true(v == INT64_MIN);
 	assert_int_equal(emb_parse_int("", 0, 10, &v), EMB_EINVAL);
 	assert_int_equal(emb_parse_int("1x", 0, 10, &v), EMB_EINVAL);
@@ -140,15 +139,15 @@ test_hex(void **state)
 static void
 test_errors(void **state)
 {
-	struct emb_error err = { 0 };
+	struct emb_error err = {0};
 
 	(void)state;
 	assert_int_equal(emb_err_http_status(EMB_ENOENT), 404);
 	assert_int_equal(emb_err_http_status(EMB_EAUTH), 401);
 	assert_int_equal(emb_err_http_status(-999), 500);
 	assert_string_equal(emb_strerror(EMB_EEXIST), "already exists");
-	assert_int_equal(emb_error_set(&err, EMB_EINVAL, "bad %s", "thing"),
-	    EMB_EINVAL);
+	assert_int_equal(
+	    emb_error_set(&err, EMB_EINVAL, "bad %s", "thing"), EMB_EINVAL);
 	/* The first, innermost error is kept. */
 	assert_int_equal(emb_error_set(&err, EMB_EIO, "outer"), EMB_EIO);
 	assert_string_equal(err.msg, "bad thing");
@@ -161,15 +160,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ident),
-		cmocka_unit_test(test_cve),
-		cmocka_unit_test(test_country),
-		cmocka_unit_test(test_email),
-		cmocka_unit_test(test_text_and_utf8),
-		cmocka_unit_test(test_slugify),
-		cmocka_unit_test(test_parse_int),
-		cmocka_unit_test(test_hex),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_ident),
+	    cmocka_unit_test(test_cve),
+	    cmocka_unit_test(test_country),
+	    cmocka_unit_test(test_email),
+	    cmocka_unit_test(test_text_and_utf8),
+	    cmocka_unit_test(test_slugify),
+	    cmocka_unit_test(test_parse_int),
+	    cmocka_unit_test(test_hex),
+	    cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
