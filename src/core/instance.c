@@ -52,8 +52,10 @@ core_tx_commit(struct emb_instance *inst, const char *actor, int64_t now,
 	char *detail;
 	int r;
 
-	detail = json_dumps(detail_take ? detail_take : json_object(),
-	    JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	if (detail_take == NULL)
+		detail_take = json_object();
+	detail = json_dumps(
+	    detail_take, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
 	json_decref(detail_take);
 	if (detail == NULL) {
 		r = emb_error_code(err, EMB_ENOMEM);
