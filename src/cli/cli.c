@@ -76,7 +76,8 @@ cli_json(json_t *take)
 
 int
 cli_getopt(int argc, char **argv, const struct option *opts, const char *usage,
-    int (*handle)(int id, const char *val, void *arg), void *arg)
+    int (*handle)(int id, const char *val, void *arg), void *arg,
+    uint64_t *seen)
 {
 	char shortopts[64] = ":";
 	size_t n = 1;
@@ -90,6 +91,7 @@ cli_getopt(int argc, char **argv, const struct option *opts, const char *usage,
 		}
 	}
 	shortopts[n] = '\0';
+	*seen = 0;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
@@ -103,10 +105,60 @@ cli_getopt(int argc, char **argv, const struct option *opts, const char *usage,
 		if (ch == ':')
 			return -cli_usage(
 			    usage, "option %s needs a value", argv[optind - 1]);
+		if (ch == 'h') {
+			printf("usage: embargo %s\n", usage);
+			return CLI_DONE;
+		}
+		for (size_t i = 0; opts[i].name != NULL && i < 64; i++)
+			if (opts[i].val == ch)
+				*seen |= UINT64_C(1) << i;
 		if ((r = handle(ch, optarg, arg)) != 0)
 			return r > 0 ? -r : r;
 	}
 	return optind;
+}
+
+int
+cli_getopt_exit(int r)
+{
+	return r == CLI_DONE ? 0 : -r;
+}
+
+bool
+cli_help(const char *s, const char *usage)
+{
+	if (strcmp(s, "-h") != 0 && strcmp(s, "--help") != 0)
+		return false;
+	printf("usage: embargo %s\n", usage);
+	return true;
+}
+
+int
+cli_only(const struct option *opts, uint64_t seen, const char *usage,
+    const char *what, const char *allowed)
+{
+	for (size_t i = 0; opts[i].name != NULL && i < 64; i++) {
+		const char *p = allowed;
+		size_t n = strlen(opts[i].name);
+		bool ok = false;
+
+		if (!(seen & (UINT64_C(1) << i)))
+			continue;
+		while ((p = strstr(p, opts[i].name)) != NULL) {
+			if ((p == allowed || p[-1] == ' ') &&
+			    (p[n] == ' ' || p[n] == '\0')) {
+				ok = true;
+				break;
+			}
+			p += n;
+		}
+		if (!ok)
+			return cli_usage(usage,
+			    "option --%s does not apply to"
+			    " '%s'",
+			    opts[i].name, what);
+	}
+	return 0;
 }
 
 void

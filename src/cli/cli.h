@@ -12,6 +12,7 @@
 
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
+#define CLI_DONE (-1000) /* cli_getopt: --help was answered, exit 0 */
 
 struct cli {
 	const char *datadir;
@@ -39,13 +40,28 @@ int cli_json(json_t *take);
 /*
  * Parse options with getopt_long (no getopt messages of its own): calls
  * handle(id, optarg, arg) for each option; unknown options and missing
- * arguments are usage errors.  Returns the index of the first operand or
- * a negative value after printing the usage error.
+ * arguments are usage errors; -h/--help prints the usage on stdout.
+ * Records in *seen which entries of opts were given (bit i for opts[i]).
+ * Returns the index of the first operand, CLI_DONE after --help, or a
+ * negative exit code after printing the usage error.
  */
 struct option;
-int
-cli_getopt(int argc, char **argv, const struct option *opts, const char *usage,
-    int (*handle)(int id, const char *val, void *arg), void *arg);
+int cli_getopt(int argc, char **argv, const struct option *opts,
+    const char *usage, int (*handle)(int id, const char *val, void *arg),
+    void *arg, uint64_t *seen);
+
+/* The exit status for a negative cli_getopt result. */
+int cli_getopt_exit(int r);
+
+/* Whether s asks for help (-h, --help); if so, prints the usage. */
+bool cli_help(const char *s, const char *usage);
+
+/*
+ * Refuse options that do not apply to this subcommand: allowed is a
+ * space-separated list of long option names.  0 or CLI_EXIT_USAGE.
+ */
+int cli_only(const struct option *opts, uint64_t seen, const char *usage,
+    const char *what, const char *allowed);
 
 /* Collects table rows and prints them with aligned columns. */
 struct cli_table {
@@ -65,5 +81,6 @@ int cmd_tier(const struct cli *c, int argc, char **argv);
 int cmd_advisory(const struct cli *c, int argc, char **argv);
 int cmd_copy(const struct cli *c, int argc, char **argv);
 int cmd_audit(const struct cli *c, int argc, char **argv);
+int cmd_trace(const struct cli *c, int argc, char **argv);
 
 #endif

@@ -6,18 +6,13 @@
 #include "cli/cli.h"
 #include "core/access.h"
 #include "core/json.h"
+#include "core/marking.h"
 #include "common/timeutil.h"
 #include "common/emb.h"
 
 #define ADV_USAGE                                                              \
-	"advisory create ID --title T --patch-at TIME [--cve CVE]..."          \
-	" [--severity S] [--cvss VECTOR] [--product NAME]..."                  \
-	" | list | show ID | attach ID FILE --kind K --tier T [--name N]"      \
-	" [--release-at TIME|--release-before DUR] [--mark "                   \
-	"auto|template|none]"                                                  \
-	" | reschedule ID --patch-at TIME --reason TEXT"                       \
-	" | exclude ID --partner P|--country CC | publish ID"                  \
-	" | withdraw ID [--artifact NAME] | access ID [--at TIME]"
+	"advisory create|list|show|attach|reschedule|exclude|publish|"         \
+	"withdraw|access ... (see 'embargo advisory SUBCOMMAND --help')"
 
 #define ADV_LIST_MAX 64
 
@@ -39,11 +34,13 @@ enum {
 	OPT_RELEASE_BEFORE,
 	OPT_MARK,
 	OPT_ARTIFACT,
-	OPT_AT
+	OPT_AT,
+	OPT_MARKS
 };
 
 struct adv_opts {
-	bool json;
+	bool json, marks;
+	const char *usage; /* the subcommand's usage line */
 	const char *title, *severity, *cvss, *patch_at, *reason, *partner,
 	    *country, *name, *kind, *tier, *release_at, *release_before, *mark,
 	    *artifact, *at;
@@ -135,8 +132,11 @@ adv_opt(int id, const char *val, void *arg)
 	case OPT_AT:
 		o->at = val;
 		break;
+	case OPT_MARKS:
+		o->marks = true;
+		break;
 	default:
-		return -cli_usage(ADV_USAGE, "help");
+		break;
 	}
 	return 0;
 }
@@ -158,7 +158,7 @@ adv_create(const struct cli *c, struct emb_instance *inst, struct adv_opts *o,
 
 	if (o->title == NULL || o->patch_at == NULL)
 		return cli_usage(
-		    ADV_USAGE, "advisory create needs --title and --patch-at");
+		    o->usage, "advisory create needs --title and --patch-at");
 	if (cli_time("--patch-at", o->patch_at, &na.patch_at) != 0)
 		return CLI_EXIT_FAIL;
 	na.id = id;
@@ -206,7 +206,7 @@ adv_show(struct emb_instance *inst, const struct adv_opts *o, const char *id)
 		return cli_fail(&err);
 	}
 	if (o->json) {
-		int rc = cli_json(core_json_advisory(&a, arts, n, now));
+		int rc = cli_json(core_json_advisory(&a, true, arts, n, now));
 		free(arts);
 		store_advisory_fini(&a);
 		return rc;
@@ -282,7 +282,7 @@ adv_list(struct emb_instance *inst, const struct adv_opts *o)
 		json_t *a = json_array();
 		for (size_t k = 0; k < n; k++)
 			json_array_append_new(
-			    a, core_json_advisory(&v[k], NULL, 0, now));
+			    a, core_json_advisory(&v[k], false, NULL, 0, now));
 		rc = cli_json(a);
 	} else {
 		struct cli_table t;
@@ -304,6 +304,119 @@ adv_list(struct emb_instance *inst, const struct adv_opts *o)
 	return rc;
 }
 
+/* Say what the new artifact's marks can do, and warn when too little. */
+static int
+report_attach(
+    struct emb_instance *inst, const char *id, const struct store_artifact *art)
+{
+	struct core_assessment as;
+	struct emb_error err = {0};
+
+	printf("attached %s to %s (%lld bytes, tier %s, mark %s)\n", art->name,
+	    id, (long long)art->size, art->tier,
+	    store_mark_mode_name(art->mark));
+	if (core_artifact_assess(inst, id, art->name, &as, &err) < 0)
+		return cli_fail(&err);
+	if (as.lang == MARK_LANG_BINARY) {
+		fprintf(stderr,
+		    "embargo: warning: %s is not text: every partner gets the"
+		    " same bytes, so a leak can only be traced when it is"
+		    " byte-identical, by its hash\n",
+		    art->name);
+		return 0;
+	}
+	printf("marks: %s, %zu robust sites (%.0f bits), %zu fragile (%.0f"
+	       " bits), %zu canaries\n",
+	    mark_lang_name(as.lang), as.cap.sites[MARK_ROBUST],
+	    as.cap.bits[MARK_ROBUST], as.cap.sites[MARK_FRAGILE],
+	    as.cap.bits[MARK_FRAGILE], as.cap.sites[MARK_CANARY]);
+	if (as.single_caught < 0.9)
+		fprintf(stderr,
+		    "embargo: warning: %s alone cannot identify a single"
+		    " leaker among %zu partners at 1e-6 (named in %.0f%% of"
+		    " simulated verbatim leaks); add @@mark:A|B@@ markers or"
+		    " more material\n",
+		    art->name, as.partners, as.single_caught * 100);
+	return 0;
+}
+
+/* The capacity report: sites, bits and what they buy. */
+static int
+adv_marks(struct emb_instance *inst, const struct adv_opts *o, const char *id)
+{
+	struct emb_error err = {0};
+	json_t *rep, *arts, *t, *sim, *row;
+	size_t k;
+
+	if (core_advisory_marks(inst, id, &rep, &err) < 0)
+		return cli_fail(&err);
+	if (o->json)
+		return cli_json(rep);
+	arts = json_object_get(rep, "artifacts");
+	t = json_object_get(rep, "total");
+	sim = json_object_get(rep, "simulation");
+	printf("marks of %s\n\n", id);
+	printf("%-24s %-10s %-9s %7s %8s %7s %8s %7s\n", "ARTIFACT", "LANGUAGE",
+	    "MARK", "ROBUST", "BITS", "FRAGILE", "BITS", "CANARY");
+	json_array_foreach(arts, k, row)
+	{
+		printf("%-24s %-10s %-9s %7lld %8.1f %7lld %8.1f %7lld\n",
+		    json_string_value(json_object_get(row, "artifact")),
+		    json_string_value(json_object_get(row, "language")),
+		    json_string_value(json_object_get(row, "mark")),
+		    json_integer_value(json_object_get(row, "robust_sites")),
+		    json_real_value(json_object_get(row, "robust_bits")),
+		    json_integer_value(json_object_get(row, "fragile_sites")),
+		    json_real_value(json_object_get(row, "fragile_bits")),
+		    json_integer_value(json_object_get(row, "canaries")));
+	}
+	printf("%-24s %-10s %-9s %7lld %8.1f %7lld %8.1f %7lld\n", "total", "",
+	    "", json_integer_value(json_object_get(t, "robust_sites")),
+	    json_real_value(json_object_get(t, "robust_bits")),
+	    json_integer_value(json_object_get(t, "fragile_sites")),
+	    json_real_value(json_object_get(t, "fragile_bits")),
+	    json_integer_value(json_object_get(t, "canaries")));
+	printf("\nby rule:");
+	{
+		const char *rule;
+		json_t *v;
+		int col = 0;
+		json_object_foreach(json_object_get(t, "rules"), rule, v)
+		{
+			printf("%s %s %lld (%.0f bits)",
+			    col++ % 4 ? "," : "\n ", rule,
+			    json_integer_value(json_object_get(v, "sites")),
+			    json_real_value(json_object_get(v, "bits")));
+		}
+	}
+	printf("\n\nsimulated with the robust sites only (%lld partners,"
+	       " false accusation <= %g, %lld trials each, coalitions"
+	       " majority-vote):\n",
+	    json_integer_value(json_object_get(sim, "partners")),
+	    json_real_value(json_object_get(sim, "alpha")),
+	    json_integer_value(json_object_get(sim, "trials")));
+	printf("  %-22s %8s %8s %8s %8s\n", "robust sites surviving", "100%",
+	    "60%", "40%", "20%");
+	json_array_foreach(json_object_get(sim, "by_colluders"), k, row)
+	{
+		json_t *c = json_object_get(row, "caught");
+		long long n =
+		    json_integer_value(json_object_get(row, "colluders"));
+		char label[32];
+		(void)snprintf(label, sizeof(label),
+		    n == 1 ? "1 leaker named" : "1 of %lld colluders named", n);
+		printf("  %-22s %7.0f%% %7.0f%% %7.0f%% %7.0f%%\n", label,
+		    100 * json_real_value(json_object_get(c, "100")),
+		    100 * json_real_value(json_object_get(c, "60")),
+		    100 * json_real_value(json_object_get(c, "40")),
+		    100 * json_real_value(json_object_get(c, "20")));
+	}
+	printf("  innocent partners accused in all trials: %lld\n",
+	    json_integer_value(json_object_get(sim, "innocents_accused")));
+	json_decref(rep);
+	return 0;
+}
+
 static int
 adv_attach(const struct cli *c, struct emb_instance *inst,
     const struct adv_opts *o, const char *id, const char *path)
@@ -316,9 +429,9 @@ adv_attach(const struct cli *c, struct emb_instance *inst,
 
 	if (o->kind == NULL || o->tier == NULL)
 		return cli_usage(
-		    ADV_USAGE, "advisory attach needs --kind and --tier");
+		    o->usage, "advisory attach needs --kind and --tier");
 	if (o->release_at && o->release_before)
-		return cli_usage(ADV_USAGE,
+		return cli_usage(o->usage,
 		    "give --release-at or --release-before, not both");
 	if (store_artifact_kind_parse(o->kind, &at.kind) < 0)
 		return cli_error("invalid kind '%s' (advisory, detection, poc"
@@ -358,9 +471,7 @@ adv_attach(const struct cli *c, struct emb_instance *inst,
 	             emb_time_now(), &art, &err) < 0)
 		rc = cli_fail(&err);
 	else
-		printf("attached %s to %s (%lld bytes, tier %s, mark %s)\n",
-		    art.name, id, (long long)art.size, art.tier,
-		    store_mark_mode_name(art.mark));
+		rc = report_attach(inst, id, &art);
 	buf_fini_wipe(&data);
 	return rc;
 }
@@ -452,13 +563,43 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 	    {"mark", required_argument, NULL, OPT_MARK},
 	    {"artifact", required_argument, NULL, OPT_ARTIFACT},
 	    {"at", required_argument, NULL, OPT_AT},
+	    {"marks", no_argument, NULL, OPT_MARKS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct adv_opts o;
 	struct emb_instance *inst = NULL;
 	struct emb_error err = {0};
+	static const struct adv_sub {
+		const char *name;
+		int nargs;
+		const char *allowed;
+		const char *usage;
+	} subs[] = {
+	    {"create", 1, "title cve severity cvss product patch-at",
+	        "advisory create ID --title T --patch-at TIME [--cve CVE]..."
+	        " [--severity low|medium|high|critical] [--cvss VECTOR]"
+	        " [--product NAME]..."},
+	    {"list", 0, "json", "advisory list [--json]"},
+	    {"show", 1, "json marks", "advisory show ID [--marks] [--json]"},
+	    {"attach", 2, "kind tier name release-at release-before mark",
+	        "advisory attach ID FILE --kind advisory|detection|poc|other"
+	        " --tier T [--name NAME] [--release-at TIME | --release-before"
+	        " DURATION] [--mark auto|template|none]"},
+	    {"reschedule", 1, "patch-at reason",
+	        "advisory reschedule ID --patch-at TIME --reason TEXT"},
+	    {"exclude", 1, "partner country",
+	        "advisory exclude ID --partner ID | --country CC"},
+	    {"publish", 1, "", "advisory publish ID"},
+	    {"withdraw", 1, "artifact",
+	        "advisory withdraw ID [--artifact NAME]"},
+	    {"access", 1, "at json", "advisory access ID [--at TIME] [--json]"},
+	};
 	const char *sub;
+	const struct adv_sub *which = NULL;
+	const char *usage = ADV_USAGE;
+	char what[32];
+	uint64_t seen;
 	int i, nargs, rc;
 	int64_t when;
 
@@ -466,20 +607,33 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 	if (argc < 2)
 		return cli_usage(ADV_USAGE, "missing subcommand");
 	sub = argv[1];
-	if ((i = cli_getopt(argc - 1, argv + 1, opts, ADV_USAGE, adv_opt, &o)) <
-	    0) {
-		rc = -i;
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+		printf("usage:\n");
+		for (size_t k = 0; k < EMB_ARRAY_LEN(subs); k++)
+			printf("  embargo %s\n", subs[k].usage);
+		return 0;
+	}
+	for (size_t k = 0; k < EMB_ARRAY_LEN(subs); k++)
+		if (strcmp(sub, subs[k].name) == 0)
+			which = &subs[k];
+	if (which == NULL)
+		return cli_usage(ADV_USAGE, "unknown subcommand '%s'", sub);
+	usage = which->usage;
+	o.usage = usage;
+	if ((i = cli_getopt(
+	         argc - 1, argv + 1, opts, usage, adv_opt, &o, &seen)) < 0) {
+		rc = cli_getopt_exit(i);
 		goto out;
 	}
+	(void)snprintf(what, sizeof(what), "advisory %s", sub);
+	if ((rc = cli_only(opts, seen, usage, what, which->allowed)) != 0)
+		goto out;
 	i++;
 	nargs = argc - i;
-	if (strcmp(sub, "list") == 0         ? nargs != 0
-	        : strcmp(sub, "attach") == 0 ? nargs != 2
-	                                     : nargs != 1) {
-		rc = cli_usage(ADV_USAGE,
-		    "wrong number of arguments for"
-		    " advisory %s",
-		    sub);
+	if (nargs != which->nargs) {
+		rc = cli_usage(usage,
+		    "wrong number of arguments: advisory %s takes %d", sub,
+		    which->nargs);
 		goto out;
 	}
 	if ((rc = cli_open(c, &inst)) != 0)
@@ -490,7 +644,8 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 	} else if (strcmp(sub, "list") == 0) {
 		rc = adv_list(inst, &o);
 	} else if (strcmp(sub, "show") == 0) {
-		rc = adv_show(inst, &o, argv[i]);
+		rc = o.marks ? adv_marks(inst, &o, argv[i])
+		             : adv_show(inst, &o, argv[i]);
 	} else if (strcmp(sub, "attach") == 0) {
 		rc = adv_attach(c, inst, &o, argv[i], argv[i + 1]);
 	} else if (strcmp(sub, "access") == 0) {
@@ -498,7 +653,7 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 	} else if (strcmp(sub, "reschedule") == 0) {
 		int64_t t;
 		if (o.patch_at == NULL || o.reason == NULL)
-			rc = cli_usage(ADV_USAGE,
+			rc = cli_usage(usage,
 			    "advisory reschedule needs"
 			    " --patch-at and --reason");
 		else if (cli_time("--patch-at", o.patch_at, &t) != 0)
@@ -511,7 +666,7 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 			    o.patch_at);
 	} else if (strcmp(sub, "exclude") == 0) {
 		if ((o.partner == NULL) == (o.country == NULL))
-			rc = cli_usage(ADV_USAGE,
+			rc = cli_usage(usage,
 			    "advisory exclude needs"
 			    " --partner or --country");
 		else if (core_advisory_exclude(inst, c->actor, argv[i],
@@ -540,8 +695,6 @@ cmd_advisory(const struct cli *c, int argc, char **argv)
 			    argv[i]);
 		else
 			printf("advisory %s withdrawn\n", argv[i]);
-	} else {
-		rc = cli_usage(ADV_USAGE, "unknown subcommand '%s'", sub);
 	}
 out:
 	for (size_t k = 0; k < o.n_cve_copy; k++)

@@ -17,7 +17,7 @@ audit_opt(int id, const char *val, void *arg)
 		*(bool *)arg = true;
 		return 0;
 	}
-	return -cli_usage(AUDIT_USAGE, "help");
+	return 0;
 }
 
 static int
@@ -47,19 +47,22 @@ cmd_audit(const struct cli *c, int argc, char **argv)
 	struct emb_error err = {0};
 	struct log_report rep;
 	bool json = false;
+	uint64_t seen;
 	int i, rc = 0;
 
 	if (argc < 2)
 		return cli_usage(AUDIT_USAGE, "missing subcommand");
-	if ((i = cli_getopt(
-	         argc - 1, argv + 1, opts, AUDIT_USAGE, audit_opt, &json)) < 0)
-		return -i;
-	if (i + 1 != argc)
-		return cli_usage(
-		    AUDIT_USAGE, "audit %s takes no arguments", argv[1]);
+	if (cli_help(argv[1], AUDIT_USAGE))
+		return 0;
 	if (strcmp(argv[1], "log") != 0 && strcmp(argv[1], "verify") != 0)
 		return cli_usage(
 		    AUDIT_USAGE, "unknown subcommand '%s'", argv[1]);
+	if ((i = cli_getopt(argc - 1, argv + 1, opts, AUDIT_USAGE, audit_opt,
+	         &json, &seen)) < 0)
+		return cli_getopt_exit(i);
+	if (i + 1 != argc)
+		return cli_usage(
+		    AUDIT_USAGE, "audit %s takes no arguments", argv[1]);
 	if ((rc = cli_open(c, &inst)) != 0)
 		return rc;
 	if (strcmp(argv[1], "log") == 0) {

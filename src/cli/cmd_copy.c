@@ -35,7 +35,7 @@ copy_opt(int id, const char *val, void *arg)
 		o->json = true;
 		return 0;
 	default:
-		return -cli_usage(COPY_USAGE, "help");
+		return 0;
 	}
 }
 
@@ -54,28 +54,64 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Write to a temporary file beside path, then rename: all or nothing. */
-static int
-write_file_atomic(const char *path, const uint8_t *p, size_t n)
-{
+/*
+ * The output file is written all or nothing: a temporary file beside it
+ * is created before anything is recorded (so a bad path fails early and
+ * changes nothing), filled, synced and renamed into place.
+ */
+struct out_file {
 	char tmp[PATH_MAX];
-	int fd, len;
+	int fd;
+};
 
-	len = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-	if (len < 0 || (size_t)len >= sizeof(tmp))
-		return -1;
-	if ((fd = mkstemp(tmp)) < 0)
-		return -1;
-	if (fchmod(fd, 0600) < 0 || write_all(fd, p, n) < 0 || fsync(fd) < 0) {
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
+static int
+out_open(struct out_file *f, const char *path)
+{
+	int len = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-XXXXXX", path);
+	struct stat st;
+
+	f->fd = -1;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		f->tmp[0] = '\0';
+		errno = EISDIR;
 		return -1;
 	}
+	if (len < 0 || (size_t)len >= sizeof(f->tmp))
+		return -1;
+	if ((f->fd = mkstemp(f->tmp)) < 0)
+		return -1;
 	return 0;
+}
+
+static int
+out_commit(struct out_file *f, const char *path, const uint8_t *p, size_t n)
+{
+	if (write_all(f->fd, p, n) < 0 || fsync(f->fd) < 0) {
+		close(f->fd);
+		f->fd = -1;
+		return -1;
+	}
+	if (close(f->fd) < 0) {
+		f->fd = -1;
+		return -1;
+	}
+	f->fd = -1;
+	if (rename(f->tmp, path) < 0)
+		return -1;
+	f->tmp[0] = '\0';
+	return 0;
+}
+
+static void
+out_abort(struct out_file *f)
+{
+	if (f->fd >= 0) {
+		close(f->fd);
+		unlink(f->tmp);
+	} else if (f->tmp[0] != '\0') {
+		unlink(f->tmp);
+	}
+	f->tmp[0] = '\0';
 }
 
 int
@@ -92,11 +128,14 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 	struct emb_instance *inst = NULL;
 	struct emb_error err = {0};
 	struct store_delivery d;
+	struct out_file file = {{0}, -1};
 	struct buf out;
+	uint64_t seen;
 	int i, rc;
 
-	if ((i = cli_getopt(argc, argv, opts, COPY_USAGE, copy_opt, &o)) < 0)
-		return -i;
+	if ((i = cli_getopt(
+	         argc, argv, opts, COPY_USAGE, copy_opt, &o, &seen)) < 0)
+		return cli_getopt_exit(i);
 	if (argc - i != 2)
 		return cli_usage(
 		    COPY_USAGE, "copy needs ADVISORY and ARTIFACT");
@@ -108,6 +147,11 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 		    " itself goes to the file)");
 	if ((rc = cli_open(c, &inst)) != 0)
 		return rc;
+	if (o.out != NULL && out_open(&file, o.out) < 0) {
+		rc = cli_error("cannot write %s: %s", o.out, strerror(errno));
+		core_instance_free(inst);
+		return rc;
+	}
 	buf_init(&out, 2 * (size_t)CORE_ARTIFACT_MAX);
 	if (core_copy(inst, c->actor, argv[i], argv[i + 1], o.partner, "cli",
 	        emb_time_now(), &out, &d, &err) < 0) {
@@ -116,7 +160,7 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 	}
 	if (o.out != NULL) {
 		char hex[65];
-		if (write_file_atomic(o.out, out.data, out.len) < 0) {
+		if (out_commit(&file, o.out, out.data, out.len) < 0) {
 			rc = cli_error("cannot write %s: %s (the delivery was"
 			               " recorded as #%lld)",
 			    o.out, strerror(errno), (long long)d.id);
@@ -136,6 +180,8 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 		rc = cli_error("cannot write to standard output");
 	}
 done:
+	if (o.out != NULL)
+		out_abort(&file);
 	buf_fini_wipe(&out);
 	core_instance_free(inst);
 	return rc;

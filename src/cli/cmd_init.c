@@ -11,9 +11,10 @@
 static int
 no_opts(int id, const char *val, void *arg)
 {
+	(void)id;
 	(void)val;
 	(void)arg;
-	return id == 'h' ? -cli_usage(INIT_USAGE, "help") : 0;
+	return 0;
 }
 
 int
@@ -22,10 +23,12 @@ cmd_init(const struct cli *c, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct emb_error err = {0};
+	uint64_t seen;
 	int i;
 
-	if ((i = cli_getopt(argc, argv, opts, INIT_USAGE, no_opts, NULL)) < 0)
-		return -i;
+	if ((i = cli_getopt(
+	         argc, argv, opts, INIT_USAGE, no_opts, NULL, &seen)) < 0)
+		return cli_getopt_exit(i);
 	if (i != argc)
 		return cli_usage(INIT_USAGE, "init takes no arguments");
 	if (core_instance_create(c->datadir, c->actor, emb_time_now(), &err) <

@@ -69,7 +69,7 @@ partner_opt(int id, const char *val, void *arg)
 		o->rotate = true;
 		break;
 	default:
-		return -cli_usage(PARTNER_USAGE, "help");
+		break;
 	}
 	return 0;
 }
@@ -150,15 +150,34 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 	struct partner_opts o = {.change = -1};
 	struct emb_instance *inst = NULL;
 	struct emb_error err = {0};
-	const char *sub;
+	static const char *const allowed[][2] = {
+	    {"add", "tier country contact id json"},
+	    {"list", "json"},
+	    {"show", "json"},
+	    {"set", "tier suspend reinstate revoke"},
+	    {"token", "rotate json"},
+	};
+	const char *sub, *allow = NULL;
+	char what[32];
+	uint64_t seen;
 	int i, rc = 0, nargs;
 
 	if (argc < 2)
 		return cli_usage(PARTNER_USAGE, "missing subcommand");
 	sub = argv[1];
-	if ((i = cli_getopt(
-	         argc - 1, argv + 1, opts, PARTNER_USAGE, partner_opt, &o)) < 0)
-		return -i;
+	if (cli_help(sub, PARTNER_USAGE))
+		return 0;
+	for (size_t k = 0; k < EMB_ARRAY_LEN(allowed); k++)
+		if (strcmp(sub, allowed[k][0]) == 0)
+			allow = allowed[k][1];
+	if (allow == NULL)
+		return cli_usage(PARTNER_USAGE, "unknown subcommand '%s'", sub);
+	if ((i = cli_getopt(argc - 1, argv + 1, opts, PARTNER_USAGE,
+	         partner_opt, &o, &seen)) < 0)
+		return cli_getopt_exit(i);
+	(void)snprintf(what, sizeof(what), "partner %s", sub);
+	if ((rc = cli_only(opts, seen, PARTNER_USAGE, what, allow)) != 0)
+		return rc;
 	i++;
 	nargs = argc - i;
 

@@ -28,7 +28,7 @@ tier_opt(int id, const char *val, void *arg)
 		o->rank = val;
 		return 0;
 	default:
-		return -cli_usage(TIER_USAGE, "help");
+		return 0;
 	}
 }
 
@@ -47,13 +47,23 @@ cmd_tier(const struct cli *c, int argc, char **argv)
 	struct store_tier *v = NULL;
 	size_t n = 0;
 	int64_t rank;
+	uint64_t seen;
 	int i, rc;
 
 	if (argc < 2)
 		return cli_usage(TIER_USAGE, "missing subcommand");
-	if ((i = cli_getopt(
-	         argc - 1, argv + 1, opts, TIER_USAGE, tier_opt, &o)) < 0)
-		return -i;
+	if (cli_help(argv[1], TIER_USAGE))
+		return 0;
+	if (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "add") != 0)
+		return cli_usage(
+		    TIER_USAGE, "unknown subcommand '%s'", argv[1]);
+	if ((i = cli_getopt(argc - 1, argv + 1, opts, TIER_USAGE, tier_opt, &o,
+	         &seen)) < 0)
+		return cli_getopt_exit(i);
+	if ((rc = cli_only(opts, seen, TIER_USAGE,
+	         strcmp(argv[1], "list") == 0 ? "tier list" : "tier add",
+	         strcmp(argv[1], "list") == 0 ? "json" : "rank")) != 0)
+		return rc;
 	i++;
 	if (strcmp(argv[1], "list") == 0) {
 		if (i != argc || o.rank)

@@ -24,6 +24,7 @@
 	"  copy ADVISORY ARTIFACT --partner ID [-o FILE]\n"                    \
 	"                                    render a partner's copy\n"        \
 	"  audit log|verify                  the tamper-evident event log\n"   \
+	"  trace SAMPLE... [--logs FILE]...  name the partner who leaked\n"    \
 	"\n"                                                                   \
 	"DATADIR defaults to $EMBARGO_HOME, else ./embargo-data.\n"            \
 	"Run 'embargo COMMAND --help' for a command's options.\n"
@@ -38,6 +39,7 @@ static const struct {
     {"advisory", cmd_advisory},
     {"copy", cmd_copy},
     {"audit", cmd_audit},
+    {"trace", cmd_trace},
 };
 
 int
@@ -70,13 +72,16 @@ main(int argc, char **argv)
 			puts("embargo 0.1.0");
 			return 0;
 		} else {
-			fprintf(stderr, "embargo: unknown option %s\n%s",
-			    argv[i], USAGE);
+			fprintf(stderr,
+			    "embargo: unknown option %s (run 'embargo "
+			    "--help')\n",
+			    argv[i]);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (i >= argc) {
-		fputs(USAGE, stderr);
+		fputs("embargo: no command given (run 'embargo --help')\n",
+		    stderr);
 		return CLI_EXIT_USAGE;
 	}
 	pw = getpwuid(geteuid());
@@ -93,6 +98,7 @@ main(int argc, char **argv)
 	for (size_t k = 0; k < EMB_ARRAY_LEN(commands); k++)
 		if (strcmp(argv[i], commands[k].name) == 0)
 			return commands[k].fn(&c, argc - i, argv + i);
-	fprintf(stderr, "embargo: unknown command '%s'\n%s", argv[i], USAGE);
+	fprintf(stderr,
+	    "embargo: unknown command '%s' (run 'embargo --help')\n", argv[i]);
 	return CLI_EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 #include "core/access.h"
 #include "core/core_int.h"
 #include "core/cvss.h"
+#include "core/marking.h"
 #include "common/timeutil.h"
 #include "common/emb.h"
 
@@ -472,6 +473,17 @@ core_artifact_attach(struct emb_instance *inst, const char *actor,
 		break;
 	}
 	crypto_sha256(data, n, art.sha256);
+	{
+		/* Malformed template markers must never reach a partner. */
+		struct mark_artifact ma;
+		if ((r = core_mark_prepare(
+		         inst->keys, &art, data, n, &ma, err)) < 0) {
+			r = emb_error_set(
+			    err, r, "%s", "invalid template marker");
+			goto fail;
+		}
+		mark_artifact_fini(&ma);
+	}
 	if ((r = seal_ad(&art, &ad)) < 0 ||
 	    (r = crypto_seal(inst->keys, ad.data, ad.len, data, n, &sealed)) <
 	        0) {
@@ -579,15 +591,14 @@ core_copy(struct emb_instance *inst, const char *actor, const char *advisory_id,
 	struct store_artifact art;
 	struct store_partner p;
 	struct store_delivery d;
-	struct buf ad, sealed, plain;
+	struct buf plain;
+	struct mark_artifact ma;
+	bool prepared = false;
 	enum access_verdict v;
-	uint8_t check[32];
 	char subject[EMB_ID_MAX + STORE_ARTIFACT_NAME_MAX + 2], hex[65];
 	int r;
 
 	memset(&a, 0, sizeof(a));
-	buf_init(&ad, 1024);
-	buf_init(&sealed, (size_t)CORE_ARTIFACT_MAX + CRYPTO_SEAL_OVERHEAD);
 	buf_init(&plain, CORE_ARTIFACT_MAX);
 	if ((r = core_tx_begin(inst, err)) < 0)
 		goto out;
@@ -602,29 +613,16 @@ core_copy(struct emb_instance *inst, const char *actor, const char *advisory_id,
 		    name, advisory_id, partner_id, core_access_reason(v));
 		goto fail;
 	}
-	if ((r = store_artifact_blob(inst->store, art.id, &sealed)) < 0) {
-		r = core_store_error(err, r, "cannot read the artifact");
+	if ((r = core_artifact_content(inst, &art, &plain, err)) < 0)
 		goto fail;
-	}
-	if ((r = seal_ad(&art, &ad)) < 0 ||
-	    (r = crypto_open(inst->keys, ad.data, ad.len, sealed.data,
-	         sealed.len, &plain)) < 0) {
-		r = emb_error_set(err, EMB_ECORRUPT,
-		    "artifact '%s' of '%s' does not decrypt: stored data was"
-		    " altered",
-		    name, advisory_id);
+	if ((r = core_mark_prepare(
+	         inst->keys, &art, plain.data, plain.len, &ma, err)) < 0)
 		goto fail;
-	}
-	crypto_sha256(plain.data, plain.len, check);
-	if (!crypto_equal(check, art.sha256, sizeof(check))) {
-		r = emb_error_set(err, EMB_ECORRUPT,
-		    "artifact '%s' of '%s' fails its integrity check", name,
-		    advisory_id);
-		goto fail;
-	}
-	/* The partner's copy; marking comes with the traceable-copies work. */
-	if ((r = buf_append(out, plain.data, plain.len)) < 0) {
-		r = emb_error_code(err, r);
+	prepared = true;
+	/* The partner's own marked copy. */
+	if ((r = mark_artifact_copy(&ma, p.id, out)) < 0) {
+		r = emb_error_set(
+		    err, r, "cannot render the copy: %s", emb_strerror(r));
 		goto fail;
 	}
 	memset(&d, 0, sizeof(d));
@@ -652,9 +650,47 @@ fail:
 out:
 	if (r < 0)
 		buf_fini_wipe(out);
+	if (prepared)
+		mark_artifact_fini(&ma);
 	store_advisory_fini(&a);
+	buf_fini_wipe(&plain);
+	return r;
+}
+
+int
+core_artifact_content(struct emb_instance *inst,
+    const struct store_artifact *art, struct buf *out, struct emb_error *err)
+{
+	struct buf ad, sealed;
+	uint8_t check[32];
+	int r;
+
+	buf_init(&ad, 1024);
+	buf_init(&sealed, (size_t)CORE_ARTIFACT_MAX + CRYPTO_SEAL_OVERHEAD);
+	if ((r = store_artifact_blob(inst->store, art->id, &sealed)) < 0) {
+		r = core_store_error(err, r, "cannot read the artifact");
+		goto out;
+	}
+	if ((r = seal_ad(art, &ad)) < 0 ||
+	    (r = crypto_open(inst->keys, ad.data, ad.len, sealed.data,
+	         sealed.len, out)) < 0) {
+		r = emb_error_set(err, EMB_ECORRUPT,
+		    "artifact '%s' of '%s' does not decrypt: stored data was"
+		    " altered",
+		    art->name, art->advisory_id);
+		goto out;
+	}
+	crypto_sha256(out->data, out->len, check);
+	if (!crypto_equal(check, art->sha256, sizeof(check))) {
+		r = emb_error_set(err, EMB_ECORRUPT,
+		    "artifact '%s' of '%s' fails its integrity check",
+		    art->name, art->advisory_id);
+		goto out;
+	}
+out:
+	if (r < 0)
+		buf_fini_wipe(out);
 	buf_fini(&ad);
 	buf_fini(&sealed);
-	buf_fini_wipe(&plain);
 	return r;
 }

@@ -10,6 +10,7 @@ struct emb_instance {
 	char *dir;
 	struct store *store;
 	struct crypto_keys *keys;
+	bool log_verified; /* whole chain checked before our first append */
 };
 
 /* Start the use case's transaction. */
@@ -29,5 +30,10 @@ int core_tx_fail(struct emb_instance *inst, int r);
 
 /* Map a store failure to a generic message. */
 int core_store_error(struct emb_error *err, int r, const char *what);
+
+/* Load, decrypt and integrity-check an artifact's content into out. */
+int core_artifact_content(struct emb_instance *inst,
+    const struct store_artifact *art, struct buf *out,
+    struct emb_error *err) EMB_MUST_USE;
 
 #endif

@@ -13,6 +13,7 @@
 
 #define KCV_KEY "key_check"
 #define KCV_DOMAIN "embargo-key-check-v1"
+#define SIGN_PUB_KEY "sign_pub"
 
 static const struct store_tier default_tiers[] = {
     {"notify", 10},
@@ -49,9 +50,30 @@ core_tx_commit(struct emb_instance *inst, const char *actor, int64_t now,
     const char *type, const char *subject, json_t *detail_take,
     struct emb_error *err)
 {
+	struct log_report rep;
 	char *detail;
 	int r;
 
+	/*
+	 * Never extend a log that has been tampered with: check the whole
+	 * chain once per process (every CLI command, a server at its first
+	 * change); log_append checks the signed head and last entry always.
+	 */
+	if (!inst->log_verified) {
+		r = log_verify(inst->store, inst->keys, &rep);
+		if (r < 0) {
+			json_decref(detail_take);
+			r = r == EMB_ECORRUPT
+			    ? emb_error_set(err, r,
+			          "the event log does not verify (%s);"
+			          " refusing to append",
+			          rep.problem)
+			    : core_store_error(
+			          err, r, "cannot verify the event log");
+			return core_tx_fail(inst, r);
+		}
+		inst->log_verified = true;
+	}
 	if (detail_take == NULL)
 		detail_take = json_object();
 	detail = json_dumps(
@@ -197,7 +219,7 @@ static int
 populate(const char *tmp, const char *actor, int64_t now, struct emb_error *err)
 {
 	char path[PATH_MAX];
-	uint8_t *secret = NULL, kcv[32];
+	uint8_t *secret = NULL, kcv[32], pub[CRYPTO_SIGN_PUB_BYTES];
 	struct emb_instance inst = {0};
 	json_t *detail;
 	int r;
@@ -229,7 +251,10 @@ populate(const char *tmp, const char *actor, int64_t now, struct emb_error *err)
 	if ((r = core_tx_begin(&inst, err)) < 0)
 		goto out;
 	key_check_value(inst.keys, kcv);
-	if ((r = store_meta_set(inst.store, KCV_KEY, kcv, sizeof(kcv))) < 0) {
+	crypto_sig_pub(inst.keys, pub);
+	if ((r = store_meta_set(inst.store, KCV_KEY, kcv, sizeof(kcv))) < 0 ||
+	    (r = store_meta_set(inst.store, SIGN_PUB_KEY, pub, sizeof(pub))) <
+	        0) {
 		r = core_store_error(err, r, "cannot initialise the database");
 		(void)core_tx_fail(&inst, r);
 		goto out;
@@ -301,7 +326,7 @@ core_instance_open(
 {
 	struct emb_instance *inst;
 	char path[PATH_MAX];
-	uint8_t *secret = NULL, kcv[32];
+	uint8_t *secret = NULL, kcv[32], pub[CRYPTO_SIGN_PUB_BYTES];
 	struct buf stored;
 	struct stat st;
 	int r;
@@ -364,6 +389,16 @@ core_instance_open(
 		r = emb_error_set(err, EMB_ECRYPTO,
 		    "%s does not belong to the database in %s",
 		    CORE_MASTER_FILE, dir);
+		goto fail;
+	}
+	crypto_sig_pub(inst->keys, pub);
+	buf_fini(&stored);
+	if (store_meta_get(inst->store, SIGN_PUB_KEY, &stored) < 0 ||
+	    stored.len != sizeof(pub) ||
+	    !crypto_equal(stored.data, pub, sizeof(pub))) {
+		r = emb_error_set(err, EMB_ECRYPTO,
+		    "%s does not belong to the database in %s", CORE_SIGN_FILE,
+		    dir);
 		goto fail;
 	}
 	buf_fini(&stored);

@@ -75,7 +75,7 @@ core_json_artifact(
 }
 
 json_t *
-core_json_advisory(const struct store_advisory *a,
+core_json_advisory(const struct store_advisory *a, bool with_artifacts,
     const struct store_artifact *arts, size_t n, int64_t now)
 {
 	json_t *o, *cves, *products, *history, *excl, *cvss = json_null();
@@ -120,7 +120,7 @@ core_json_advisory(const struct store_advisory *a,
 	    core_json_time(a->created_at), "published",
 	    a->published_at ? core_json_time(a->published_at) : json_null(),
 	    "reschedules", history, "exclusions", excl);
-	if (o != NULL && arts != NULL) {
+	if (o != NULL && with_artifacts) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(

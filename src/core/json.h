@@ -15,8 +15,8 @@ json_t *core_json_tier(const struct store_tier *t);
 json_t *core_json_partner(const struct store_partner *p);
 json_t *core_json_artifact(
     const struct store_artifact *art, const struct store_advisory *a);
-/* arts may be NULL (n 0) to leave the artifact list out. */
-json_t *core_json_advisory(const struct store_advisory *a,
+/* With with_artifacts, the n artifacts in arts are listed too. */
+json_t *core_json_advisory(const struct store_advisory *a, bool with_artifacts,
     const struct store_artifact *arts, size_t n, int64_t now);
 json_t *core_json_event(const struct store_event *e);
 json_t *core_json_delivery(const struct store_delivery *d);

@@ -98,17 +98,24 @@ rotl(uint64_t x, int k)
 void
 tardos_rng_init(struct tardos_rng *rng, const uint8_t seed[32])
 {
-	uint64_t x = 0, w;
+	uint64_t w[4], h = 0, x;
 
+	for (int i = 0; i < 4; i++) {
+		w[i] = 0;
+		for (int b = 0; b < 8; b++)
+			w[i] |= (uint64_t)seed[8 * i + b] << (8 * b);
+	}
 	/*
-	 * Chain the words through splitmix64 so that every seed bit affects
-	 * every state word, and the state is never all zero in practice.
+	 * A digest of the whole seed first, then each state word from its
+	 * own seed word and the digest: every seed bit reaches every state
+	 * word, so even the first output depends on all 256 bits.
 	 */
 	for (int i = 0; i < 4; i++) {
-		w = 0;
-		for (int b = 0; b < 8; b++)
-			w |= (uint64_t)seed[8 * i + b] << (8 * b);
-		x ^= w;
+		h ^= w[i];
+		h = splitmix64(&h);
+	}
+	for (int i = 0; i < 4; i++) {
+		x = w[i] ^ h;
 		rng->s[i] = splitmix64(&x);
 	}
 	if ((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) == 0)

@@ -36,8 +36,10 @@ struct tardos_rng {
 };
 
 /*
- * Seed the generator from 32 bytes (splitmix64 over the four little-endian
- * words).  The same seed always gives the same stream, on every platform.
+ * Seed the generator from 32 bytes: a splitmix64 digest of the four
+ * little-endian words, then each state word is splitmix64 of its word
+ * xor the digest.  The same seed always gives the same stream, on every
+ * platform, and every seed bit affects the first output.
  */
 void tardos_rng_init(struct tardos_rng *rng, const uint8_t seed[32]);
 

@@ -132,13 +132,19 @@ log_append(struct store *s, const struct crypto_keys *keys, int64_t at,
     const char *actor, const char *type, const char *subject,
     const char *detail)
 {
-	struct store_event e;
+	struct store_event e, last;
 	int64_t seq;
 	int r;
 
 	memset(&e, 0, sizeof(e));
 	if ((r = head_get(s, keys, &seq, e.prev)) < 0)
 		return r;
+	/* The last entry must be the one the signed head names. */
+	r = store_event_last(s, &last);
+	if (r == EMB_ENOENT ? seq != 0
+	                    : r < 0 || last.seq != seq ||
+	            !crypto_equal(last.hash, e.prev, 32))
+		return r < 0 && r != EMB_ENOENT ? r : EMB_ECORRUPT;
 	if (seq == INT64_MAX)
 		return EMB_EOVERFLOW;
 	e.seq = seq + 1;
@@ -208,6 +214,11 @@ log_verify(
 	v.rep = rep;
 	v.expect_seq = 1;
 	r = head_get(s, keys, &head_seq, head_hash);
+	if (r == 0 && head_seq == 0 && store_event_count(s) > 0) {
+		(void)snprintf(rep->problem, sizeof(rep->problem),
+		    "the signed log head is missing");
+		return EMB_ECORRUPT;
+	}
 	if (r == EMB_ECORRUPT) {
 		(void)snprintf(rep->problem, sizeof(rep->problem),
 		    "log head signature does not verify");

@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import unittest
@@ -75,6 +76,23 @@ def parse_time(s):
     """Parse the RFC 3339 times embargo prints (always UTC with Z)."""
     s = s.replace("Z", "+00:00")
     return datetime.datetime.fromisoformat(s)
+
+
+def db_dump(datadir):
+    """Every row of every table of DATADIR/embargo.db, for before/after
+    comparisons (read in a transaction, nothing written)."""
+    c = sqlite3.connect(os.path.join(str(datadir), "embargo.db"))
+    try:
+        out = {}
+        tables = [r[0] for r in c.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " ORDER BY name")]
+        for t in tables:
+            out[t] = c.execute('SELECT * FROM "%s" ORDER BY rowid'
+                               % t.replace('"', '""')).fetchall()
+        return out
+    finally:
+        c.close()
 
 
 def init_datadir(path):

@@ -203,7 +203,7 @@ attach(struct emb_instance *inst, const char *name, const char *tier,
     enum core_release rel, int64_t when, const char *content)
 {
 	struct core_attach at = {
-	    "ADV-1", name, STORE_KIND_POC, tier, rel, 0, 0, STORE_MARK_AUTO};
+	    "ADV-1", name, STORE_KIND_POC, tier, rel, 0, 0, STORE_MARK_NONE};
 	struct store_artifact art;
 	struct emb_error err = {0};
 
@@ -360,6 +360,58 @@ test_attach_rejects(void **state)
 	core_instance_free(inst);
 }
 
+static void
+test_marked_copies(void **state)
+{
+	struct emb_instance *inst = new_instance();
+	struct emb_error err = {0};
+	struct core_advisory_new na = {
+	    "ADV-1", "T", NULL, NULL, NULL, 0, NULL, 0, T0 + DAY};
+	struct core_partner_new pa = {"Acme", NULL, "poc", NULL, NULL};
+	struct core_partner_new pb = {"Bolt", NULL, "poc", NULL, NULL};
+	const char *text =
+	    "import sys\n\n\ndef check(target, port):\n"
+	    "    timeout = 16\n    return target, port, timeout\n"
+	    "\n\nprint(check(sys.argv[1], 443))\n";
+	struct core_attach at = {"ADV-1", "poc.py", STORE_KIND_POC, "poc",
+	    CORE_RELEASE_NOW, 0, 0, STORE_MARK_AUTO};
+	struct store_artifact art;
+	struct store_delivery d;
+	struct buf a1, a2, b1;
+	char id[EMB_ID_MAX], token[CRYPTO_TOKEN_STR];
+
+	(void)state;
+	assert_int_equal(core_advisory_create(inst, "t", &na, T0, &err), 0);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &pa, T0, id, token, &err), 0);
+	assert_int_equal(
+	    core_partner_add(inst, "t", &pb, T0, id, token, &err), 0);
+	assert_int_equal(
+	    core_artifact_attach(inst, "t", &at, (const uint8_t *)text,
+	        strlen(text), T0, &art, &err),
+	    0);
+	buf_init(&a1, CORE_ARTIFACT_MAX);
+	buf_init(&a2, CORE_ARTIFACT_MAX);
+	buf_init(&b1, CORE_ARTIFACT_MAX);
+	assert_int_equal(core_copy(inst, "t", "ADV-1", "poc.py", "acme", "cli",
+	                     T0 + 1, &a1, &d, &err),
+	    0);
+	assert_int_equal(core_copy(inst, "t", "ADV-1", "poc.py", "acme", "cli",
+	                     T0 + 2, &a2, &d, &err),
+	    0);
+	assert_int_equal(core_copy(inst, "t", "ADV-1", "poc.py", "bolt", "cli",
+	                     T0 + 3, &b1, &d, &err),
+	    0);
+	/* Deterministic per partner, different between partners. */
+	assert_int_equal(a1.len, a2.len);
+	assert_memory_equal(a1.data, a2.data, a1.len);
+	assert_true(a1.len != b1.len || memcmp(a1.data, b1.data, a1.len) != 0);
+	buf_fini(&a1);
+	buf_fini(&a2);
+	buf_fini(&b1);
+	core_instance_free(inst);
+}
+
 int
 main(void)
 {
@@ -369,6 +421,7 @@ main(void)
 	    cmocka_unit_test(test_advisory_lifecycle),
 	    cmocka_unit_test(test_sealed_at_rest),
 	    cmocka_unit_test(test_attach_rejects),
+	    cmocka_unit_test(test_marked_copies),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,441 @@
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/extract.h"
+#include "common/emb.h"
+
+#define CTX 3 /* tokens of context on each side */
+#define FRAG_TOKENS 24 /* most tokens a variant may span */
+#define RAW_CTX 12 /* bytes of raw context for fragile spans */
+#define PERMUTE_MIN 3 /* fewest tokens a permuted block needs */
+#define CAND_MAX 4096 /* candidates examined per lookup */
+
+static uint64_t
+ctx_of(const struct trace_tok *t)
+{
+	return t->abstract ? t->abstract : t->exact;
+}
+
+/* Hash of the context values of tokens [p, p + CTX). */
+static uint64_t
+kgram(const struct trace_tok *v, size_t p)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	for (size_t i = 0; i < CTX; i++)
+		h = (h ^ ctx_of(&v[p + i])) * UINT64_C(1099511628211);
+	return h | 1;
+}
+
+/* Chained hash index: k-gram hash at position p -> p. */
+struct index {
+	uint64_t *keys;
+	uint32_t *head; /* per bucket: 1 + first position, 0: empty */
+	uint32_t *next; /* per position: 1 + next position */
+	size_t mask;
+};
+
+static int
+index_build(struct index *ix, const struct trace_tokens *t)
+{
+	size_t nb = 1024;
+
+	memset(ix, 0, sizeof(*ix));
+	if (t->n > UINT32_MAX - 1)
+		return EMB_ETOOBIG;
+	while (nb < 2 * t->n)
+		nb *= 2;
+	ix->mask = nb - 1;
+	ix->head = calloc(nb, sizeof(*ix->head));
+	ix->keys = calloc(t->n + 1, sizeof(*ix->keys));
+	ix->next = calloc(t->n + 1, sizeof(*ix->next));
+	if (ix->head == NULL || ix->keys == NULL || ix->next == NULL)
+		return EMB_ENOMEM;
+	for (size_t p = 0; p + CTX <= t->n; p++) {
+		uint64_t k = kgram(t->v, p);
+		size_t b = (size_t)(k & ix->mask);
+		ix->keys[p] = k;
+		ix->next[p] = ix->head[b];
+		ix->head[b] = (uint32_t)(p + 1);
+	}
+	return 0;
+}
+
+static void
+index_fini(struct index *ix)
+{
+	free(ix->keys);
+	free(ix->head);
+	free(ix->next);
+}
+
+static bool
+ctx_equal(
+    const struct trace_tok *a, size_t pa, const struct trace_tok *b, size_t pb)
+{
+	for (size_t i = 0; i < CTX; i++)
+		if (ctx_of(&a[pa + i]) != ctx_of(&b[pb + i]))
+			return false;
+	return true;
+}
+
+struct extractor {
+	const struct mark_set *set;
+	enum mark_lang lang;
+	const struct trace_tokens *orig;
+	const uint8_t *sample;
+	size_t sample_len;
+	const struct trace_tokens *st;
+	struct index ix;
+	bool *replaced; /* original tokens touched by a REPLACE span */
+	struct mark_span *all; /* every span, sorted, for raw contexts */
+	size_t nall;
+};
+
+/* Tokens of the original overlapping [off, end): [*a, *b). */
+static void
+tokens_over(
+    const struct trace_tokens *t, size_t off, size_t end, size_t *a, size_t *b)
+{
+	size_t i = trace_tokens_at(t, off);
+
+	*a = i;
+	while (i < t->n && t->v[i].off < end)
+		i++;
+	*b = i;
+}
+
+/* Exact hashes of the tokens of the fragment with variant text inside. */
+static int
+variant_tokens(const struct extractor *x, size_t a, size_t b,
+    const struct mark_span *sp, struct mark_text vt, uint64_t *out,
+    size_t *ret_n)
+{
+	const struct trace_tok *ta = &x->orig->v[a], *tb = &x->orig->v[b - 1];
+	const uint8_t *text = x->set->text;
+	size_t pre = sp->off - ta->off, post = tb->off + tb->len;
+	struct trace_tokens ft;
+	struct buf frag;
+	int r;
+
+	post = post > sp->off + sp->len ? post - (sp->off + sp->len) : 0;
+	if (sp->off < ta->off)
+		pre = 0;
+	buf_init(&frag, 1 << 16);
+	if ((r = buf_append(&frag, text + ta->off, pre)) < 0 ||
+	    (r = buf_append(&frag, vt.p, vt.n)) < 0 ||
+	    (r = buf_append(&frag, text + sp->off + sp->len, post)) < 0) {
+		buf_fini(&frag);
+		return r;
+	}
+	r = trace_tokens_scan(x->lang,
+	    frag.data ? frag.data : (const uint8_t *)"", frag.len, &ft);
+	buf_fini(&frag);
+	if (r < 0)
+		return r;
+	if (ft.n == 0 || ft.n > FRAG_TOKENS) {
+		trace_tokens_fini(&ft);
+		*ret_n = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < ft.n; i++)
+		out[i] = ft.v[i].exact;
+	*ret_n = ft.n;
+	trace_tokens_fini(&ft);
+	return 0;
+}
+
+/* One REPLACE span read by token context: add to votes. */
+static int
+vote_tokens(struct extractor *x, const struct mark_site *s,
+    const struct mark_span *sp, size_t a, size_t b, unsigned *votes)
+{
+	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
+	uint64_t ev[MARK_Q_MAX][FRAG_TOKENS];
+	size_t en[MARK_Q_MAX], examined = 0;
+	bool differ = false;
+	uint64_t key;
+	int r;
+
+	if (a < CTX || b + CTX > x->orig->n)
+		return 0;
+	for (unsigned v = 0; v < s->q; v++) {
+		struct mark_text vt = mark_site_text(
+		    x->set, s, v, (unsigned)(sp - &x->set->spans[s->span0]));
+		if ((r = variant_tokens(x, a, b, sp, vt, ev[v], &en[v])) < 0)
+			return r;
+		if (en[v] == 0)
+			return 0;
+		if (v > 0 &&
+		    (en[v] != en[0] || memcmp(ev[v], ev[0], en[0] * 8) != 0))
+			differ = true;
+	}
+	if (!differ)
+		return 0;
+	key = kgram(ov, a - CTX);
+	for (uint32_t h = x->ix.head[key & x->ix.mask]; h != 0;
+	     h = x->ix.next[h - 1]) {
+		size_t p = h - 1, q;
+		if (++examined > CAND_MAX)
+			break;
+		if (x->ix.keys[p] != key || !ctx_equal(ov, a - CTX, sv, p))
+			continue;
+		q = p + CTX;
+		for (unsigned v = 0; v < s->q; v++) {
+			size_t k;
+			if (q + en[v] + CTX > x->st->n)
+				continue;
+			for (k = 0; k < en[v]; k++)
+				if (sv[q + k].exact != ev[v][k])
+					break;
+			if (k < en[v] || !ctx_equal(ov, b, sv, q + en[v]))
+				continue;
+			votes[v]++;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* One span outside any token, read by its bytes and raw context. */
+static void
+vote_raw(const struct extractor *x, const struct mark_site *s,
+    const struct mark_span *sp, unsigned *votes)
+{
+	const uint8_t *t = x->set->text;
+	size_t lo = sp->off, hi = sp->off + sp->len, l, r;
+	struct buf pat;
+
+	/* Context stops at neighbouring spans, which vary per copy. */
+	l = lo > RAW_CTX ? lo - RAW_CTX : 0;
+	r = hi + RAW_CTX < x->set->len ? hi + RAW_CTX : x->set->len;
+	for (size_t i = 0; i < x->nall; i++) {
+		size_t e = x->all[i].off + x->all[i].len;
+		if (e <= lo && e > l)
+			l = e;
+		if (x->all[i].off >= hi && x->all[i].off < r)
+			r = x->all[i].off;
+	}
+	if (lo - l < 4 || r - hi < 4)
+		return;
+	for (unsigned v = 0; v < s->q; v++) {
+		struct mark_text vt = mark_site_text(
+		    x->set, s, v, (unsigned)(sp - &x->set->spans[s->span0]));
+		buf_init(&pat, 4096);
+		if (buf_append(&pat, t + l, lo - l) == 0 &&
+		    buf_append(&pat, vt.p, vt.n) == 0 &&
+		    buf_append(&pat, t + hi, r - hi) == 0 &&
+		    memmem(x->sample, x->sample_len, pat.data, pat.len) != NULL)
+			votes[v]++;
+		buf_fini(&pat);
+	}
+}
+
+static int
+read_replace(struct extractor *x, const struct mark_site *s, int *ret)
+{
+	unsigned votes[MARK_Q_MAX] = {0}, total = 0, best = 0;
+	int r;
+
+	for (uint32_t k = 0; k < s->nspans; k++) {
+		const struct mark_span *sp = &x->set->spans[s->span0 + k];
+		size_t a, b;
+		tokens_over(x->orig, sp->off, sp->off + sp->len, &a, &b);
+		if (a == b || s->kind == MARK_FRAGILE)
+			vote_raw(x, s, sp, votes);
+		else if ((r = vote_tokens(x, s, sp, a, b, votes)) < 0)
+			return r;
+	}
+	for (unsigned v = 0; v < s->q; v++) {
+		total += votes[v];
+		if (votes[v] > votes[best])
+			best = v;
+	}
+	*ret = total > 0 && 3 * votes[best] >= 2 * total ? (int)best : -1;
+	return 0;
+}
+
+/* Where the block [a, b) of the original occurs in the sample, or -1. */
+static long
+find_block(const struct extractor *x, size_t a, size_t b)
+{
+	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
+	size_t examined = 0, found = 0;
+	long where = -1;
+	uint64_t key;
+
+	if (b - a < PERMUTE_MIN || b - a < CTX)
+		return -1;
+	key = kgram(ov, a);
+	for (uint32_t h = x->ix.head[key & x->ix.mask]; h != 0;
+	     h = x->ix.next[h - 1]) {
+		size_t p = h - 1, k;
+		if (++examined > CAND_MAX)
+			return -1;
+		if (x->ix.keys[p] != key || p + (b - a) > x->st->n)
+			continue;
+		for (k = 0; k < b - a; k++) {
+			const struct trace_tok *o = &ov[a + k], *t = &sv[p + k];
+			if (x->replaced[a + k] ? ctx_of(o) != ctx_of(t)
+			                       : o->exact != t->exact)
+				break;
+		}
+		if (k == b - a) {
+			found++;
+			where = (long)p;
+		}
+	}
+	return found == 1 ? where : -1; /* absent or ambiguous */
+}
+
+static void
+read_permute(const struct extractor *x, const struct mark_site *s, int *ret)
+{
+	long pos[3];
+	unsigned order[3], n = s->nspans;
+
+	*ret = -1;
+	for (unsigned k = 0; k < n; k++) {
+		const struct mark_span *sp = &x->set->spans[s->span0 + k];
+		size_t a, b;
+		tokens_over(x->orig, sp->off, sp->off + sp->len, &a, &b);
+		if ((pos[k] = find_block(x, a, b)) < 0)
+			return;
+	}
+	/* order[slot] = which block appears in that slot. */
+	for (unsigned k = 0; k < n; k++) {
+		unsigned rank = 0;
+		for (unsigned j = 0; j < n; j++)
+			rank += pos[j] < pos[k];
+		order[rank] = k;
+	}
+	for (unsigned v = 0; v < s->q; v++) {
+		const uint8_t *perm = mark_permutation(n, v);
+		if (perm[0] == order[0] && perm[1] == order[1] &&
+		    (n < 3 || perm[2] == order[2])) {
+			*ret = (int)v;
+			return;
+		}
+	}
+}
+
+/*
+ * A formatter that rewrites every instance of a choice (all quotes double,
+ * no trailing blanks) makes every site of that rule show the same
+ * variant, whatever the partner had.  Honest copies spread over the
+ * variants by the sites' biases, so when NORM_MIN or more sites of one
+ * rule were read and NORM_SHARE of them agree, the rule's readings say
+ * more about the formatter than about the partner: erase them.  Returns
+ * how many readings were erased.
+ */
+#define NORM_MIN 8
+#define NORM_SHARE 0.9
+
+static int
+erase_normalised(const struct mark_set *set, int *observed)
+{
+	int erased = 0;
+
+	for (size_t i = 0; i < set->nsites; i++) {
+		const char *rule = set->sites[i].rule;
+		size_t count[MARK_Q_MAX] = {0}, total = 0, top = 0;
+		bool first = true;
+		if (observed[i] < 0)
+			continue;
+		/* Only the first read site of each rule does the work. */
+		for (size_t j = 0; j < i; j++)
+			if (observed[j] >= 0 &&
+			    strcmp(set->sites[j].rule, rule) == 0) {
+				first = false;
+				break;
+			}
+		if (!first)
+			continue;
+		for (size_t j = i; j < set->nsites; j++) {
+			if (observed[j] < 0 || strcmp(set->sites[j].rule, rule))
+				continue;
+			count[observed[j]]++;
+			total++;
+		}
+		for (unsigned v = 0; v < MARK_Q_MAX; v++)
+			if (count[v] > top)
+				top = count[v];
+		if (total < NORM_MIN ||
+		    (double)top < NORM_SHARE * (double)total)
+			continue;
+		for (size_t j = i; j < set->nsites; j++) {
+			if (observed[j] < 0 || strcmp(set->sites[j].rule, rule))
+				continue;
+			observed[j] = -1;
+			erased++;
+		}
+	}
+	return erased;
+}
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct mark_span *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int
+extract_sites(const struct mark_set *set, enum mark_lang lang,
+    const struct trace_tokens *orig, const uint8_t *sample, size_t sample_len,
+    const struct trace_tokens *stoks, int *observed)
+{
+	struct extractor x;
+	int r, nread = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.set = set;
+	x.lang = lang;
+	x.orig = orig;
+	x.sample = sample;
+	x.sample_len = sample_len;
+	x.st = stoks;
+	for (size_t i = 0; i < set->nsites; i++)
+		observed[i] = -1;
+	x.replaced = calloc(orig->n + 1, sizeof(bool));
+	x.all = calloc(set->nspans + 1, sizeof(*x.all));
+	if (x.replaced == NULL || x.all == NULL) {
+		r = EMB_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < set->nsites; i++) {
+		const struct mark_site *s = &set->sites[i];
+		for (uint32_t k = 0; k < s->nspans; k++) {
+			const struct mark_span *sp = &set->spans[s->span0 + k];
+			size_t a, b;
+			x.all[x.nall++] = *sp;
+			if (s->shape != MARK_REPLACE)
+				continue;
+			tokens_over(orig, sp->off, sp->off + sp->len, &a, &b);
+			for (; a < b; a++)
+				x.replaced[a] = true;
+		}
+	}
+	qsort(x.all, x.nall, sizeof(*x.all), span_cmp);
+	if ((r = index_build(&x.ix, stoks)) < 0)
+		goto out;
+	for (size_t i = 0; i < set->nsites; i++) {
+		const struct mark_site *s = &set->sites[i];
+		if (s->q < 2 || s->kind == MARK_CANARY)
+			continue;
+		if (s->shape == MARK_PERMUTE)
+			read_permute(&x, s, &observed[i]);
+		else if ((r = read_replace(&x, s, &observed[i])) < 0)
+			goto out;
+		nread += observed[i] >= 0;
+	}
+	nread -= erase_normalised(set, observed);
+	r = nread;
+out:
+	index_fini(&x.ix);
+	free(x.replaced);
+	free(x.all);
+	return r;
+}
