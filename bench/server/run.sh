@@ -68,8 +68,10 @@ AUTH="Authorization: Bearer $TOKEN"
 DL="$BASE/v1/advisories/BENCH-1/artifacts/artifact.txt"
 PAGE="$BASE/taxii2/api/collections/c6eb1f7e-f401-4b45-8377-2f44c2c755ba/objects/"
 
-# nginx serves the very same bytes, as static files.
+# nginx serves the very same bytes, as static files (its workers run as
+# an unprivileged user: the web root must be readable to them).
 mkdir -p "$work/www" "$work/nginx"
+chmod 755 "$work" "$work/www"
 curl -sf -H "$AUTH" -o "$work/www/download.bin" "$DL"
 curl -sf -H "$AUTH" -H "Accept: application/taxii+json;version=2.1" \
     -o "$work/www/page.json" "$PAGE"
@@ -96,6 +98,7 @@ http {
 	}
 }
 NGINX
+chmod 644 "$work/www/download.bin" "$work/www/page.json"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 npid=$!
 sleep 0.5

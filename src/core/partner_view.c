@@ -2,11 +2,14 @@
  * The read side for the distribution server: views built on
  * core_visible() alone (see partner_view.h).
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/access.h"
 #include "core/core_int.h"
+#include "core/marking.h"
 #include "core/partner_view.h"
 #include "common/emb.h"
 
@@ -480,5 +483,257 @@ out:
 	free(v);
 	free(d);
 	free(ids);
+	return r;
+}
+
+/* ---- copies already on record ---- */
+
+#define CACHE_SLOTS 1024
+#define CACHE_PROBES 8
+
+struct cache_entry {
+	bool used;
+	char partner[EMB_ID_MAX];
+	int64_t artifact_id;
+	uint8_t content[32]; /* the artifact's SHA-256: same text, same copy */
+	uint8_t *copy;
+	size_t len;
+	struct store_delivery d;
+	uint64_t last; /* use counter, for eviction */
+};
+
+struct core_copy_cache {
+	pthread_mutex_t lock;
+	size_t max_bytes, bytes;
+	uint64_t clock;
+	struct cache_entry slots[CACHE_SLOTS];
+};
+
+struct core_copy_cache *
+core_copy_cache_new(size_t max_bytes)
+{
+	struct core_copy_cache *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	c->max_bytes = max_bytes;
+	return c;
+}
+
+static void
+cache_drop(struct core_copy_cache *c, struct cache_entry *e)
+{
+	crypto_wipe(e->copy, e->len);
+	free(e->copy);
+	c->bytes -= e->len;
+	memset(e, 0, sizeof(*e));
+}
+
+void
+core_copy_cache_free(struct core_copy_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		if (c->slots[i].used)
+			cache_drop(c, &c->slots[i]);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static size_t
+cache_home(const char *partner, int64_t artifact_id)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *s = partner; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	for (int i = 0; i < 8; i++)
+		h = (h ^ (uint8_t)(artifact_id >> (8 * i))) * 16777619u;
+	return h % CACHE_SLOTS;
+}
+
+static bool
+cache_match(const struct cache_entry *e, const char *partner,
+    const struct store_artifact *art)
+{
+	return e->used && e->artifact_id == art->id &&
+	    strcmp(e->partner, partner) == 0 &&
+	    memcmp(e->content, art->sha256, 32) == 0;
+}
+
+/* Append the cached copy to out; false when there is none. */
+static bool
+cache_get(struct core_copy_cache *c, const char *partner,
+    const struct store_artifact *art, struct buf *out,
+    struct store_delivery *ret)
+{
+	size_t h = cache_home(partner, art->id);
+	bool hit = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < CACHE_PROBES && !hit; i++) {
+		struct cache_entry *e = &c->slots[(h + i) % CACHE_SLOTS];
+		if (!cache_match(e, partner, art))
+			continue;
+		if (buf_append(out, e->copy, e->len) == 0) {
+			e->last = ++c->clock;
+			*ret = e->d;
+			hit = true;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+static void
+cache_put(struct core_copy_cache *c, const char *partner,
+    const struct store_artifact *art, const uint8_t *copy, size_t len,
+    const struct store_delivery *d)
+{
+	size_t h = cache_home(partner, art->id);
+	struct cache_entry *victim = NULL;
+	uint8_t *dup;
+
+	if (len == 0 || len > c->max_bytes / 4 || (dup = malloc(len)) == NULL)
+		return;
+	memcpy(dup, copy, len);
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < CACHE_PROBES; i++) {
+		struct cache_entry *e = &c->slots[(h + i) % CACHE_SLOTS];
+		if (cache_match(e, partner, art) || !e->used) {
+			victim = e;
+			break;
+		}
+		if (victim == NULL || e->last < victim->last)
+			victim = e;
+	}
+	if (victim->used)
+		cache_drop(c, victim);
+	/* Keep within the byte budget: drop the least recently used. */
+	while (c->bytes + len > c->max_bytes) {
+		struct cache_entry *old = NULL;
+		for (size_t i = 0; i < CACHE_SLOTS; i++)
+			if (c->slots[i].used &&
+			    (old == NULL || c->slots[i].last < old->last))
+				old = &c->slots[i];
+		if (old == NULL)
+			break;
+		cache_drop(c, old);
+	}
+	victim->used = true;
+	(void)snprintf(victim->partner, sizeof(victim->partner), "%s", partner);
+	victim->artifact_id = art->id;
+	memcpy(victim->content, art->sha256, 32);
+	victim->copy = dup;
+	victim->len = len;
+	victim->d = *d;
+	victim->last = ++c->clock;
+	c->bytes += len;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* p's existing delivery of art with exactly this SHA-256, if any. */
+static int
+find_delivery(struct emb_instance *inst, const struct store_partner *p,
+    const struct store_artifact *art, const uint8_t sha[32],
+    struct store_delivery *ret, bool *ret_found, struct emb_error *err)
+{
+	struct store_delivery *d = NULL;
+	size_t n = 0;
+	int r;
+
+	*ret_found = false;
+	if ((r = store_delivery_list(inst->store, p->id, &d, &n)) < 0)
+		return core_store_error(err, r, "cannot list deliveries");
+	for (size_t i = n; i-- > 0;)
+		if (d[i].artifact_id == art->id &&
+		    crypto_equal(d[i].sha256, sha, 32)) {
+			*ret = d[i];
+			*ret_found = true;
+			break;
+		}
+	free(d);
+	return 0;
+}
+
+int
+core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
+    const char *actor, const struct store_partner *p,
+    const char *advisory_id, const char *name, const char *channel,
+    int64_t now, struct buf *out, struct store_delivery *ret_delivery,
+    bool *ret_new, struct emb_error *err)
+{
+	struct store_advisory a;
+	struct store_artifact art;
+	struct store_delivery d;
+	struct mark_artifact ma;
+	struct buf plain;
+	uint8_t sha[32];
+	bool found = false;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	buf_init(&plain, CORE_ARTIFACT_MAX);
+	if (!emb_valid_ident(advisory_id, EMB_ID_MAX - 1) ||
+	    !emb_valid_ident(name, STORE_ARTIFACT_NAME_MAX)) {
+		r = emb_error_set(err, EMB_ENOENT, "no such artifact");
+		goto out;
+	}
+	r = core_advisory_get(inst, advisory_id, &a, err);
+	if (r == 0 && (r = store_artifact_get(inst->store, advisory_id, name,
+	                   &art)) < 0 &&
+	    r != EMB_ENOENT)
+		r = core_store_error(err, r, "cannot read artifact");
+	if (r == EMB_ENOENT || r == EMB_EINVAL ||
+	    (r == 0 && !core_visible(p, &a, &art, now))) {
+		emb_error_clear(err);
+		r = emb_error_set(err, EMB_ENOENT, "no such artifact");
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	/* Allowed: a copy already rendered and on record will do. */
+	if (cache != NULL && cache_get(cache, p->id, &art, out, &d)) {
+		*ret_delivery = d;
+		*ret_new = false;
+		goto out;
+	}
+	/* Render it, as core_copy would, and look for its record. */
+	if ((r = core_artifact_content(inst, &art, &plain, err)) < 0 ||
+	    (r = core_mark_prepare(inst->keys, &art, plain.data, plain.len,
+	         &ma, err)) < 0)
+		goto out;
+	r = mark_artifact_copy(&ma, p->id, out);
+	mark_artifact_fini(&ma);
+	if (r < 0) {
+		r = emb_error_set(
+		    err, r, "cannot render the copy: %s", emb_strerror(r));
+		goto out;
+	}
+	crypto_sha256(out->data, out->len, sha);
+	if ((r = find_delivery(inst, p, &art, sha, &d, &found, err)) < 0)
+		goto out;
+	if (!found) {
+		/* New bytes for this partner: record them first. */
+		buf_fini_wipe(out);
+		if ((r = core_copy(inst, actor, advisory_id, name, p->id,
+		         channel, now, out, &d, err)) < 0)
+			goto out;
+	}
+	if (cache != NULL)
+		cache_put(cache, p->id, &art, out->data, out->len, &d);
+	*ret_delivery = d;
+	*ret_new = !found;
+out:
+	if (r < 0)
+		buf_fini_wipe(out);
+	store_advisory_fini(&a);
+	buf_fini_wipe(&plain);
 	return r;
 }

@@ -391,13 +391,14 @@ core_stix_needs_copy(const struct core_stix_entry *e)
 }
 
 static int
-get_copy(struct emb_instance *inst, const struct core_view *v, size_t ai,
-    size_t fi, const char *actor, const char *channel,
+get_copy(struct emb_instance *inst, const struct core_view *v,
+    const struct core_stix_conf *conf, size_t ai, size_t fi, const char *actor, const char *channel,
     struct core_stix_copies *c, const struct stix_copy **ret,
     struct emb_error *err)
 {
 	const struct core_view_advisory *va = &v->advs[ai];
 	struct stix_copy *sc;
+	bool fresh;
 	int r;
 
 	for (size_t i = 0; i < c->n; i++)
@@ -422,8 +423,9 @@ get_copy(struct emb_instance *inst, const struct core_view *v, size_t ai,
 	sc->adv = ai;
 	sc->art = fi;
 	buf_init(&sc->data, 2 * (size_t)CORE_ARTIFACT_MAX);
-	r = core_copy(inst, actor, va->adv.id, va->arts[fi].art.name,
-	    v->partner.id, channel, v->now, &sc->data, &sc->d, err);
+	r = core_copy_once(inst, conf->cache, actor, &v->partner, va->adv.id,
+	    va->arts[fi].art.name, channel, v->now, &sc->data, &sc->d, &fresh,
+	    err);
 	if (r < 0)
 		return r;
 	c->deliveries[c->n] = sc->d.id;
@@ -682,8 +684,8 @@ render_file(struct emb_instance *inst, const struct core_view *v,
 	kind_id(conf, CORE_STIX_VULNERABILITY, &va->adv, NULL, vuln);
 	kind_id(conf, CORE_STIX_ARTIFACT, &va->adv, &w->art, artifact);
 	if (core_stix_needs_copy(e) &&
-	    (r = get_copy(inst, v, e->adv, e->art, actor, channel, copies, &sc,
-	         err)) < 0)
+	    (r = get_copy(inst, v, conf, e->adv, e->art, actor, channel, copies,
+	         &sc, err)) < 0)
 		return r;
 	if (e->kind == CORE_STIX_ARTIFACT) {
 		buf_init(&b64, 4 * (size_t)CORE_ARTIFACT_MAX);

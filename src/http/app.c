@@ -209,6 +209,7 @@ http_app_new(const struct http_app_conf *conf, struct http_app **ret,
 			goto fail;
 		app->n_pool++;
 	}
+	app->stix.cache = core_copy_cache_new(HTTP_COPY_CACHE_BYTES);
 	app->stix.vendor = app->vendor;
 	app->stix.public_url = app->public_url;
 	core_stix_namespace(app->pool[0], app->stix.ns);
@@ -232,6 +233,7 @@ http_app_free(struct http_app *app)
 		core_instance_free(app->pool[i]);
 	pthread_mutex_destroy(&app->lock);
 	pthread_cond_destroy(&app->freed);
+	core_copy_cache_free(app->stix.cache);
 	free(app->pool);
 	free(app->busy);
 	http_ratelimit_free(app->rl);

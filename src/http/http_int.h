@@ -9,6 +9,7 @@
 
 #include "core/core.h"
 #include "core/csaf.h"
+#include "core/partner_view.h"
 #include "core/stix.h"
 #include "common/timeutil.h"
 #include "http/auth.h"
@@ -16,6 +17,7 @@
 #include "http/query.h"
 
 #define HTTP_PAGE_BYTES_MAX (32u * 1024 * 1024) /* objects per page */
+#define HTTP_COPY_CACHE_BYTES (64u * 1024 * 1024) /* copies on record */
 
 struct http_app {
 	char *datadir, *vendor, *public_url;

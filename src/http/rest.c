@@ -140,6 +140,7 @@ download(struct http_ctx *c, const char *id, const char *name)
 	struct store_delivery d;
 	char actor[EMB_ID_MAX + 16], hex[65], etag[80];
 	const char *mime = core_mime_type(name);
+	bool fresh;
 	int r;
 
 	if (!emb_valid_ident(id, EMB_ID_MAX - 1) ||
@@ -151,8 +152,9 @@ download(struct http_ctx *c, const char *id, const char *name)
 	/* The copy is rendered into the response body itself. */
 	buf_fini(&resp->body);
 	buf_init(&resp->body, 2 * (size_t)CORE_ARTIFACT_MAX);
-	r = core_copy(c->inst, actor, id, name, c->partner.id, "rest",
-	    c->req->now, &resp->body, &d, &err);
+	r = core_copy_once(c->inst, c->app->stix.cache, actor, &c->partner, id,
+	    name, "rest",
+	    c->req->now, &resp->body, &d, &fresh, &err);
 	if (r == EMB_ENOENT || r == EMB_EINVAL) {
 		buf_init(&resp->body, HTTP_BODY_MAX);
 		http_not_found(c);
@@ -165,8 +167,8 @@ download(struct http_ctx *c, const char *id, const char *name)
 	}
 	emb_hex(d.sha256, sizeof(d.sha256), hex);
 	(void)snprintf(etag, sizeof(etag), "\"sha256:%s\"", hex);
-	(void)snprintf(
-	    resp->note, sizeof(resp->note), "delivery %lld", (long long)d.id);
+	(void)snprintf(resp->note, sizeof(resp->note), "delivery %lld%s",
+	    (long long)d.id, fresh ? "" : " (held)");
 	http_response_header(resp, "ETag", "%s", etag);
 	http_response_header(resp, "Embargo-Delivery", "%lld", (long long)d.id);
 	http_response_header(resp, "Link",

@@ -1591,6 +1591,8 @@ mark_lang_c(struct mark_set *set)
 		goto out;
 	r = fragile_sites(&f);
 out:
+	if (r == EMB_ETOOBIG)
+		r = 0; /* the set is full: what we have stays */
 	clex_fini(&f.lx);
 	clex_map_fini(&f.names);
 	free(f.sig);

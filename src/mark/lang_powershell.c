@@ -1468,6 +1468,8 @@ const_assign(const struct ana *A, size_t k, struct mark_span *sp,
 	*ret_var = (uint32_t)j;
 	*ret_end = next;
 	sp->off = P->t[k].off;
+	if (j == k) /* the '$' (or "${") before the name */
+		sp->off -= P->s[sp->off - 1] == '{' ? 2 : 1;
 	e = P->t[next - 1].off + P->t[next - 1].len;
 	/* a comment after it on the line goes with it */
 	{
@@ -1719,6 +1721,8 @@ mark_lang_powershell(struct mark_set *set)
 		goto out;
 	r = fragile_sites(&P);
 out:
+	if (r == EMB_ETOOBIG)
+		r = 0; /* the set is full: what we have stays */
 	free(P.t);
 	free(P.o);
 	free(P.com);

@@ -197,20 +197,21 @@ struct pline {
 	uint32_t s0, s1; /* significant tokens; s1 is the NEWLINE */
 	uint32_t level;
 	uint32_t parent; /* innermost enclosing header line */
-	uint32_t owner;  /* innermost enclosing def or class line */
-	uint32_t end;    /* first line after the block */
+	uint32_t owner; /* innermost enclosing def or class line */
+	uint32_t end; /* first line after the block */
+	uint32_t last_eq; /* last top-level '=' or augmented assignment */
 };
 
 struct pfunc {
 	uint32_t line;
-	uint32_t def;    /* sig index of "def" */
-	uint32_t name;   /* sig index of the name */
+	uint32_t def; /* sig index of "def" */
+	uint32_t name; /* sig index of the name */
 	uint32_t lp, rp; /* header parentheses */
 	uint32_t colon;
 	uint32_t b0, b1; /* body tokens */
-	uint32_t outer;  /* outermost enclosing function (index) */
+	uint32_t outer; /* outermost enclosing function (index) */
 	bool decorated;
-	bool starstar;   /* has a ** parameter */
+	bool starstar; /* has a ** parameter */
 	bool lambda_hdr; /* a lambda in the header */
 	bool async;
 };
@@ -223,42 +224,43 @@ struct py {
 	size_t nall;
 	uint32_t *sig; /* significant tokens: indices into all */
 	size_t nsig;
-	uint32_t *match;  /* matching bracket */
+	uint32_t *match; /* matching bracket */
 	uint32_t *openof; /* innermost enclosing open bracket */
 	uint32_t *lineof; /* logical line of each token */
-	uint8_t *flag;    /* SF_* per significant token */
+	uint8_t *flag; /* SF_* per significant token */
 	struct pline *lines;
 	size_t nlines;
 	struct pfunc *funcs;
 	size_t nfuncs;
 	uint32_t *funcof; /* function index of a def line, or NONE */
-	struct map names;    /* every NAME in the file: its first token */
-	uint32_t *gnext;     /* next token with the same name */
-	struct map kwkeys;   /* keyword names at call sites */
-	struct map strs;     /* contents of plain one-line strings */
+	struct map names; /* every NAME in the file: its first token */
+	uint32_t *gnext; /* next token with the same name */
+	struct map kwkeys; /* keyword names at call sites */
+	struct map strs; /* contents of plain one-line strings */
 	struct map strwords; /* identifier-like words in any string */
-	struct map defs;     /* def names: DEF_* */
-	struct map classes;  /* class names: DEF_* */
-	struct map resv;  /* reserved new names (generated, owned) */
+	struct map defs; /* def names: DEF_* */
+	struct map classes; /* class names: DEF_* */
+	struct map class_lines; /* top-level class names: first line */
+	struct map resv; /* reserved new names (generated, owned) */
 	struct buf resv_pool;
 	size_t renames;
 	bool py2;
-	bool has_match;  /* a match statement somewhere */
-	bool dyn_file;   /* frame or code introspection somewhere */
+	bool has_match; /* a match statement somewhere */
+	bool dyn_file; /* frame or code introspection somewhere */
 	bool dyn_params; /* signature introspection somewhere */
 	bool dyn_globals; /* module names reached other than lexically */
-	bool dyn_order;   /* the order of module or local names is visible */
-	bool has_eval;    /* eval or exec: builtins may be rebound */
+	bool dyn_order; /* the order of module or local names is visible */
+	bool has_eval; /* eval or exec: builtins may be rebound */
 	bool star_import; /* from x import *: anything may be rebound */
-	char quote;      /* the file's usual quote */
-	bool full;       /* the set is full: stop quietly */
+	char quote; /* the file's usual quote */
+	bool full; /* the set is full: stop quietly */
 };
 
-#define SF_DEFHDR 0x01   /* inside a def header (def .. colon) */
-#define SF_LAMBDA 0x02   /* inside lambda parameters */
-#define SF_COMPTGT 0x04  /* comprehension target (for .. in) */
-#define SF_KWKEY 0x08    /* keyword name at a call site */
-#define SF_BINDING 0x10  /* bound by its statement */
+#define SF_DEFHDR 0x01 /* inside a def header (def .. colon) */
+#define SF_LAMBDA 0x02 /* inside lambda parameters */
+#define SF_COMPTGT 0x04 /* comprehension target (for .. in) */
+#define SF_KWKEY 0x08 /* keyword name at a call site */
+#define SF_BINDING 0x10 /* bound by its statement */
 #define SF_STMTSKIP 0x20 /* in an import/global/nonlocal/del statement */
 
 static const struct pylex_tok *
@@ -384,7 +386,7 @@ add_permute(struct py *p, enum mark_kind kind, const char *rule,
 static struct mark_span
 span_of(const struct py *p, size_t i)
 {
-	struct mark_span s = { tok(p, i)->off, tok(p, i)->len };
+	struct mark_span s = {tok(p, i)->off, tok(p, i)->len};
 
 	return s;
 }
@@ -413,10 +415,13 @@ gap_plain(const struct py *p, size_t from, size_t to)
 
 /* ---- structure ---- */
 
+static const char *const aug_ops[] = {"+=", "-=", "*=", "/=", "//=", "%=",
+    "**=", ">>=", "<<=", "&=", "|=", "^=", "@=", NULL};
+
 static int
 build(struct py *p)
 {
-	struct vec stack = { 0 };
+	struct vec stack = {0};
 	uint32_t level = 0;
 	int r = 0;
 
@@ -479,6 +484,12 @@ build(struct py *p)
 		p->lineof[i] = (uint32_t)p->nlines;
 		l->s1 = (uint32_t)i;
 		l->level = level;
+		l->last_eq = NONE;
+		for (size_t k = l->s0; k < l->s1; k++)
+			if (tok(p, k)->depth == 0 &&
+			    tok(p, k)->kind == PYLEX_OP &&
+			    (is_op(p, k, "=") || tok_in(p, k, aug_ops)))
+				l->last_eq = (uint32_t)k;
 		p->nlines++;
 		i++;
 	}
@@ -500,7 +511,7 @@ build(struct py *p)
 		else if (is_name(p, p->lines[l->parent].s0, "def") ||
 		    is_name(p, p->lines[l->parent].s0, "class") ||
 		    (is_name(p, p->lines[l->parent].s0, "async") &&
-			is_name(p, p->lines[l->parent].s0 + 1, "def")))
+		        is_name(p, p->lines[l->parent].s0 + 1, "def")))
 			l->owner = l->parent;
 		else
 			l->owner = p->lines[l->parent].owner;
@@ -548,7 +559,7 @@ find_funcs(struct py *p)
 		return EMB_ENOMEM;
 	for (size_t i = 0; i < p->nlines; i++) {
 		const struct pline *l = &p->lines[i];
-		struct pfunc f = { 0 };
+		struct pfunc f = {0};
 		size_t s = l->s0;
 
 		p->funcof[i] = NONE;
@@ -571,7 +582,8 @@ find_funcs(struct py *p)
 		for (size_t k = f.lp + 1; k < f.rp; k++) {
 			if (is_name(p, k, "lambda"))
 				f.lambda_hdr = true;
-			if (is_op(p, k, "**") && tok(p, k)->depth == tok(p, f.lp)->depth + 1u)
+			if (is_op(p, k, "**") &&
+			    tok(p, k)->depth == tok(p, f.lp)->depth + 1u)
 				f.starstar = true;
 		}
 		f.b0 = f.colon + 1;
@@ -609,13 +621,14 @@ mark_contexts(struct py *p)
 			for (size_t k = i + 1; k < p->nsig; k++) {
 				if (tok(p, k)->kind == PYLEX_NEWLINE ||
 				    tok(p, k)->depth < d ||
-				    (tok(p, k)->depth == d && is_name(p, k, "in")))
+				    (tok(p, k)->depth == d &&
+				        is_name(p, k, "in")))
 					break;
 				p->flag[k] |= SF_COMPTGT;
 			}
 		}
-		if (is_kind(p, i, PYLEX_NAME) && is_op(p, i + 1, "=") && i > 0 &&
-		    (is_op(p, i - 1, "(") || is_op(p, i - 1, ",")) &&
+		if (is_kind(p, i, PYLEX_NAME) && is_op(p, i + 1, "=") &&
+		    i > 0 && (is_op(p, i - 1, "(") || is_op(p, i - 1, ",")) &&
 		    p->openof[i] != NONE && is_op(p, p->openof[i], "(") &&
 		    !(p->flag[i] & SF_DEFHDR))
 			p->flag[i] |= SF_KWKEY;
@@ -624,8 +637,8 @@ mark_contexts(struct py *p)
 	for (size_t i = 0; i < p->nsig; i++) {
 		if (tok(p, i)->depth != 0 || (p->flag[i] & SF_STMTSKIP) ||
 		    !(is_name(p, i, "import") || is_name(p, i, "from") ||
-			is_name(p, i, "global") || is_name(p, i, "nonlocal") ||
-			is_name(p, i, "del")))
+		        is_name(p, i, "global") || is_name(p, i, "nonlocal") ||
+		        is_name(p, i, "del")))
 			continue;
 		for (size_t k = i; k < p->nsig; k++) {
 			if (tok(p, k)->kind == PYLEX_NEWLINE ||
@@ -669,9 +682,6 @@ flag_targets(struct py *p, size_t a, size_t b)
 	}
 }
 
-static const char *const aug_ops[] = { "+=", "-=", "*=", "/=", "//=", "%=",
-	"**=", ">>=", "<<=", "&=", "|=", "^=", "@=", NULL };
-
 /* Flag the names one simple statement [a, b) binds. */
 static void
 stmt_bindings(struct py *p, size_t a, size_t b)
@@ -694,7 +704,7 @@ stmt_bindings(struct py *p, size_t a, size_t b)
 		for (size_t i = a + 1; i + 2 <= b; i++)
 			if (is_name(p, i, "as") && is_ident_tok(p, i + 1) &&
 			    (is_op(p, i + 2, ",") || is_op(p, i + 2, ":") ||
-				is_op(p, i + 2, ")")))
+			        is_op(p, i + 2, ")")))
 				p->flag[i + 1] |= SF_BINDING;
 		return;
 	}
@@ -761,261 +771,260 @@ line_bindings(struct py *p, size_t a, size_t b)
 #define VERBS "-verbs-"
 
 static const char *const name_groups[][5] = {
-	{ "url", "uri", "endpoint", "target_url", NULL },
-	{ "resp", "response", "reply", "res", NULL },
-	{ "r", "resp", "response", NULL },
-	{ "data", "payload", "body", "blob", NULL },
-	{ "payload", "data", "body", "blob", NULL },
-	{ "body", "payload", "data", "content", NULL },
-	{ "host", "target", "rhost", "hostname", NULL },
-	{ "target", "tgt", "victim", NULL },
-	{ "hostname", "host", "target", "rhost", NULL },
-	{ "server", "srv", "httpd", NULL },
-	{ "port", "rport", "dport", "target_port", NULL },
-	{ "sock", "conn", "s", "connection", NULL },
-	{ "conn", "sock", "connection", "link", NULL },
-	{ "s", "sock", "conn", NULL },
-	{ "buf", "buffer", "chunk", "block", NULL },
-	{ "buffer", "buf", "chunk", "block", NULL },
-	{ "chunk", "buf", "block", "piece", NULL },
-	{ "msg", "message", "text", NULL },
-	{ "message", "msg", "text", NULL },
-	{ "pkt", "packet", "frame", "dgram", NULL },
-	{ "packet", "pkt", "frame", "dgram", NULL },
-	{ "req", "request", "rq", NULL },
-	{ "request", "req", "rq", NULL },
-	{ "headers", "hdrs", "header_map", "extra_headers", NULL },
-	{ "hdrs", "headers", "header_map", NULL },
-	{ "header", "hdr", "head", NULL },
-	{ "params", "query", "qs", "query_params", NULL },
-	{ "query", "params", "qs", NULL },
-	{ "path", "route", "uri_path", "location", NULL },
-	{ "cmd", "command", "cmdline", "shell_cmd", NULL },
-	{ "command", "cmd", "cmdline", NULL },
-	{ "user", "username", "login", "uname", NULL },
-	{ "username", "user", "login", "uname", NULL },
-	{ "password", "passwd", "pw", "pwd", NULL },
-	{ "passwd", "password", "pw", "pwd", NULL },
-	{ "token", "auth_token", "tok", "access_token", NULL },
-	{ "key", "k", "secret_key", NULL },
-	{ "k", "key", "kk", NULL },
-	{ "value", "val", "v", NULL },
-	{ "val", "value", "v", NULL },
-	{ "v", "val", "value", NULL },
-	{ "i", "idx", "n", "j", NULL },
-	{ "idx", "i", "index", "pos", NULL },
-	{ "index", "idx", "i", NULL },
-	{ "n", "num", "count", "cnt", NULL },
-	{ "num", "n", "count", NULL },
-	{ "count", "cnt", "num", "total", NULL },
-	{ "cnt", "count", "num", NULL },
-	{ "total", "count", "tally", NULL },
-	{ "size", "length", "sz", "nbytes", NULL },
-	{ "length", "size", "sz", "nbytes", NULL },
-	{ "offset", "off", "pos", "position", NULL },
-	{ "off", "offset", "pos", NULL },
-	{ "pos", "offset", "position", "off", NULL },
-	{ "timeout", "time_limit", "tmo", "wait_time", NULL },
-	{ "delay", "interval", "pause", "sleep_time", NULL },
-	{ "interval", "delay", "pause", NULL },
-	{ "result", "ret", "res", "rv", NULL },
-	{ "ret", "result", "rv", "res", NULL },
-	{ "res", "result", "ret", "rv", NULL },
-	{ "out", "output", "outbuf", NULL },
-	{ "output", "out", "outbuf", NULL },
-	{ "e", "exc", "err", "ex", NULL },
-	{ "exc", "e", "err", "ex", NULL },
-	{ "err", "e", "exc", "ex", NULL },
-	{ "ex", "e", "exc", "err", NULL },
-	{ "error", "err", "failure", NULL },
-	{ "f", "fh", "fp", "fobj", NULL },
-	{ "fh", "f", "fp", "fobj", NULL },
-	{ "fp", "f", "fh", "fobj", NULL },
-	{ "fd", "f", "fh", "fp", NULL },
-	{ "filename", "fname", "file_name", "fn", NULL },
-	{ "fname", "filename", "file_name", NULL },
-	{ "outfile", "out_path", "output_path", "out_file", NULL },
-	{ "line", "ln", "row", NULL },
-	{ "lines", "rows", "all_lines", NULL },
-	{ "items", "entries", "elems", NULL },
-	{ "item", "entry", "elem", "element", NULL },
-	{ "entry", "item", "elem", NULL },
-	{ "name", "nm", "label", NULL },
-	{ "ip", "addr", "address", "ip_addr", NULL },
-	{ "addr", "address", "ip", "ip_addr", NULL },
-	{ "address", "addr", "ip_addr", NULL },
-	{ "raw", "raw_bytes", "rawdata", NULL },
-	{ "encoded", "enc", "b64", "encoded_data", NULL },
-	{ "enc", "encoded", "b64", NULL },
-	{ "decoded", "dec", "plain", "decoded_data", NULL },
-	{ "text", "txt", "content", NULL },
-	{ "content", "text", "body", NULL },
-	{ "args", "opts", "options", "cli_args", NULL },
-	{ "opts", "args", "options", NULL },
-	{ "options", "opts", "args", NULL },
-	{ "parser", "ap", "argp", "arg_parser", NULL },
-	{ "session", "sess", "http_session", NULL },
-	{ "sess", "session", "http_session", NULL },
-	{ "client", "cli", "http_client", NULL },
-	{ "sig", "signature", "mac", NULL },
-	{ "signature", "sig", "mac", NULL },
-	{ "digest", "hsh", "hash_value", NULL },
-	{ "cookies", "cookie_jar", "jar", NULL },
-	{ "cookie", "cook", "session_cookie", NULL },
-	{ "html", "page", "markup", NULL },
-	{ "page", "html", "doc", NULL },
-	{ "m", "mo", "match_obj", NULL },
-	{ "pattern", "pat", "regex", "rx", NULL },
-	{ "regex", "pattern", "pat", "rx", NULL },
-	{ "obj", "o", "inst", NULL },
-	{ "ctx", "context", "ssl_ctx", NULL },
-	{ "context", "ctx", NULL },
-	{ "config", "cfg", "conf", "settings", NULL },
-	{ "cfg", "config", "conf", "settings", NULL },
-	{ "start", "t0", "begin", "started", NULL },
-	{ "end", "t1", "finish", NULL },
-	{ "elapsed", "duration", "dt", "took", NULL },
-	{ "ts", "timestamp", "tstamp", NULL },
-	{ "timestamp", "ts", "tstamp", NULL },
-	{ "tmp", "temp", "scratch", NULL },
-	{ "prefix", "pfx", "head", NULL },
-	{ "suffix", "sfx", "tail", NULL },
-	{ "field", "fld", NULL },
-	{ "status", "code", "status_code", "st", NULL },
-	{ "code", "status", "status_code", NULL },
-	{ "ok", "success", "passed", NULL },
-	{ "success", "ok", "passed", NULL },
-	{ "found", "hit", "matched", NULL },
-	{ "vulnerable", "vuln", "is_vuln", "affected", NULL },
-	{ "vuln", "vulnerable", "is_vuln", NULL },
-	{ "marker", "needle", "probe", "canary", NULL },
-	{ "needle", "marker", "probe", NULL },
-	{ "attempts", "tries", "retries", NULL },
-	{ "retries", "attempts", "tries", NULL },
-	{ "attempt", "try_no", "n_try", NULL },
-	{ "words", "wordlist", "candidates", NULL },
-	{ "word", "w", "candidate", "cand", NULL },
-	{ "gadget", "chain", "gadget_chain", NULL },
-	{ "fmt", "fmt_str", "spec", NULL },
-	{ "src", "source", "orig", NULL },
-	{ "dst", "dest", "destination", NULL },
-	{ "dest", "dst", "destination", NULL },
-	{ "proc", "process", "p", NULL },
-	{ "p", "proc", "process", NULL },
-	{ "t", "th", "thread", "worker", NULL },
-	{ "thread", "th", "worker", "t", NULL },
-	{ "threads", "workers", "pool", NULL },
-	{ "q", "jobs", "work_q", NULL },
-	{ "results", "hits", "findings", "matches", NULL },
-	{ "opcode", "op", "opc", NULL },
-	{ "op", "opcode", "opc", NULL },
-	{ "seq", "seq_no", "sequence", "seqnum", NULL },
-	{ "sent", "nsent", "written", NULL },
-	{ "received", "got", "recvd", "rx", NULL },
-	{ "got", "received", "recvd", NULL },
-	{ "reply", "resp", "response", "answer", NULL },
-	{ "answer", "ans", "reply", NULL },
-	{ "callback", "cb", "handler", NULL },
-	{ "cb", "callback", "handler", NULL },
-	{ "handler", "callback", "cb", NULL },
-	{ "func", "fn", "fun", NULL },
-	{ "fn", "func", "fun", NULL },
-	{ "outdir", "out_dir", "dest_dir", NULL },
-	{ "directory", "folder", "dirpath", NULL },
-	{ "base_url", "base", "root_url", "baseurl", NULL },
-	{ "template", "tpl", "tmpl", NULL },
-	{ "form", "form_data", "fields", NULL },
-	{ "exploit", "xpl", "poc", NULL },
-	{ "shellcode", "sc", "shell_code", NULL },
-	{ "padding", "pad", "filler", "junk", NULL },
-	{ "pad", "padding", "filler", "junk", NULL },
-	{ "junk", "filler", "padding", NULL },
-	{ "ret_addr", "retaddr", "ret_address", NULL },
-	{ "nonce", "iv", "salt", NULL },
-	{ "secret", "key", "shared_secret", NULL },
-	{ "creds", "credentials", "auth", NULL },
-	{ "auth", "creds", "credentials", NULL },
-	{ "version", "ver", "vers", NULL },
-	{ "banner", "greeting", "hello", NULL },
-	{ "mode", "kind", "flavor", NULL },
-	{ "flag", "flg", NULL },
-	{ "flags", "flg", "bits", NULL },
-	{ "state", "st", "phase", NULL },
-	{ "host_header", "vhost", "host_hdr", NULL },
-	{ "cur", "current", "curr", NULL },
-	{ "current", "cur", "curr", NULL },
-	{ "prev", "previous", "last", NULL },
-	{ "last", "prev", "previous", NULL },
-	{ "limit", "max_count", "cap", NULL },
-	{ "crashed", "dead", "down", NULL },
-	{ "alive", "up", "reachable", NULL },
-	{ "case", "testcase", "tc", NULL },
-	{ "cases", "testcases", "tcs", NULL },
-	{ "rounds", "iterations", "iters", NULL },
-	{ "payloads", "bodies", "blobs", NULL },
-	{ "urls", "uris", "endpoints", "targets", NULL },
-	{ "hosts", "targets", "servers", NULL },
-	{ "targets", "hosts", "servers", NULL },
-	{ "ports", "rports", NULL },
-	{ "argv", "arglist", "cmd_args", NULL },
-	{ "written", "nwritten", "count_written", NULL },
-	{ "check", "probe", "chk", NULL },
-	{ "blob", "packed", "raw_blob", NULL },
-	/* Verbs, for components of function names only. */
-	{ VERBS, NULL },
-	{ "send", "transmit", "deliver", "push", NULL },
-	{ "get", "fetch", "retrieve", "grab", NULL },
-	{ "fetch", "get", "retrieve", "grab", NULL },
-	{ "build", "make", "create", "craft", NULL },
-	{ "make", "build", "create", "craft", NULL },
-	{ "create", "make", "build", "craft", NULL },
-	{ "craft", "build", "make", "forge", NULL },
-	{ "check", "test", "probe", "verify", NULL },
-	{ "test", "check", "probe", "verify", NULL },
-	{ "verify", "check", "validate", "confirm", NULL },
-	{ "parse", "extract", "decode", NULL },
-	{ "extract", "parse", "pull", NULL },
-	{ "recv", "receive", "read", NULL },
-	{ "read", "load", "recv", NULL },
-	{ "run", "execute", "launch", NULL },
-	{ "encode", "pack", "serialize", NULL },
-	{ "pack", "encode", "serialize", NULL },
-	{ "trigger", "fire", "hit", NULL },
-	{ "show", "display", NULL },
-	{ "write", "save", "dump", NULL },
-	{ "save", "write", "store", NULL },
-	{ "login", "authenticate", "sign_in", NULL },
-	{ "upload", "push", "put", NULL },
-	{ "setup", "init", "prepare", NULL },
-	{ "init", "setup", "prepare", NULL },
-	{ "handle", "process", "deal_with", NULL },
-	{ "render", "format", "emit", NULL },
-	{ "connect", "open", "dial", NULL },
-	{ "scan", "sweep", "probe", NULL },
-	{ "generate", "gen", "produce", NULL },
-	{ "gen", "generate", "produce", NULL },
-	{ "mutate", "perturb", "alter", NULL },
-	{ "fuzz", "mutate", "perturb", NULL },
-	{ "dump", "hexdump", "show", NULL },
-	{ "wait", "pause", NULL },
-	{ "print", "show", "display", NULL },
+    {"url", "uri", "endpoint", "target_url", NULL},
+    {"resp", "response", "reply", "res", NULL},
+    {"r", "resp", "response", NULL},
+    {"data", "payload", "body", "blob", NULL},
+    {"payload", "data", "body", "blob", NULL},
+    {"body", "payload", "data", "content", NULL},
+    {"host", "target", "rhost", "hostname", NULL},
+    {"target", "tgt", "victim", NULL},
+    {"hostname", "host", "target", "rhost", NULL},
+    {"server", "srv", "httpd", NULL},
+    {"port", "rport", "dport", "target_port", NULL},
+    {"sock", "conn", "s", "connection", NULL},
+    {"conn", "sock", "connection", "link", NULL},
+    {"s", "sock", "conn", NULL},
+    {"buf", "buffer", "chunk", "block", NULL},
+    {"buffer", "buf", "chunk", "block", NULL},
+    {"chunk", "buf", "block", "piece", NULL},
+    {"msg", "message", "text", NULL},
+    {"message", "msg", "text", NULL},
+    {"pkt", "packet", "frame", "dgram", NULL},
+    {"packet", "pkt", "frame", "dgram", NULL},
+    {"req", "request", "rq", NULL},
+    {"request", "req", "rq", NULL},
+    {"headers", "hdrs", "header_map", "extra_headers", NULL},
+    {"hdrs", "headers", "header_map", NULL},
+    {"header", "hdr", "head", NULL},
+    {"params", "query", "qs", "query_params", NULL},
+    {"query", "params", "qs", NULL},
+    {"path", "route", "uri_path", "location", NULL},
+    {"cmd", "command", "cmdline", "shell_cmd", NULL},
+    {"command", "cmd", "cmdline", NULL},
+    {"user", "username", "login", "uname", NULL},
+    {"username", "user", "login", "uname", NULL},
+    {"password", "passwd", "pw", "pwd", NULL},
+    {"passwd", "password", "pw", "pwd", NULL},
+    {"token", "auth_token", "tok", "access_token", NULL},
+    {"key", "k", "secret_key", NULL},
+    {"k", "key", "kk", NULL},
+    {"value", "val", "v", NULL},
+    {"val", "value", "v", NULL},
+    {"v", "val", "value", NULL},
+    {"i", "idx", "n", "j", NULL},
+    {"idx", "i", "index", "pos", NULL},
+    {"index", "idx", "i", NULL},
+    {"n", "num", "count", "cnt", NULL},
+    {"num", "n", "count", NULL},
+    {"count", "cnt", "num", "total", NULL},
+    {"cnt", "count", "num", NULL},
+    {"total", "count", "tally", NULL},
+    {"size", "length", "sz", "nbytes", NULL},
+    {"length", "size", "sz", "nbytes", NULL},
+    {"offset", "off", "pos", "position", NULL},
+    {"off", "offset", "pos", NULL},
+    {"pos", "offset", "position", "off", NULL},
+    {"timeout", "time_limit", "tmo", "wait_time", NULL},
+    {"delay", "interval", "pause", "sleep_time", NULL},
+    {"interval", "delay", "pause", NULL},
+    {"result", "ret", "res", "rv", NULL},
+    {"ret", "result", "rv", "res", NULL},
+    {"res", "result", "ret", "rv", NULL},
+    {"out", "output", "outbuf", NULL},
+    {"output", "out", "outbuf", NULL},
+    {"e", "exc", "err", "ex", NULL},
+    {"exc", "e", "err", "ex", NULL},
+    {"err", "e", "exc", "ex", NULL},
+    {"ex", "e", "exc", "err", NULL},
+    {"error", "err", "failure", NULL},
+    {"f", "fh", "fp", "fobj", NULL},
+    {"fh", "f", "fp", "fobj", NULL},
+    {"fp", "f", "fh", "fobj", NULL},
+    {"fd", "f", "fh", "fp", NULL},
+    {"filename", "fname", "file_name", "fn", NULL},
+    {"fname", "filename", "file_name", NULL},
+    {"outfile", "out_path", "output_path", "out_file", NULL},
+    {"line", "ln", "row", NULL},
+    {"lines", "rows", "all_lines", NULL},
+    {"items", "entries", "elems", NULL},
+    {"item", "entry", "elem", "element", NULL},
+    {"entry", "item", "elem", NULL},
+    {"name", "nm", "label", NULL},
+    {"ip", "addr", "address", "ip_addr", NULL},
+    {"addr", "address", "ip", "ip_addr", NULL},
+    {"address", "addr", "ip_addr", NULL},
+    {"raw", "raw_bytes", "rawdata", NULL},
+    {"encoded", "enc", "b64", "encoded_data", NULL},
+    {"enc", "encoded", "b64", NULL},
+    {"decoded", "dec", "plain", "decoded_data", NULL},
+    {"text", "txt", "content", NULL},
+    {"content", "text", "body", NULL},
+    {"args", "opts", "options", "cli_args", NULL},
+    {"opts", "args", "options", NULL},
+    {"options", "opts", "args", NULL},
+    {"parser", "ap", "argp", "arg_parser", NULL},
+    {"session", "sess", "http_session", NULL},
+    {"sess", "session", "http_session", NULL},
+    {"client", "cli", "http_client", NULL},
+    {"sig", "signature", "mac", NULL},
+    {"signature", "sig", "mac", NULL},
+    {"digest", "hsh", "hash_value", NULL},
+    {"cookies", "cookie_jar", "jar", NULL},
+    {"cookie", "cook", "session_cookie", NULL},
+    {"html", "page", "markup", NULL},
+    {"page", "html", "doc", NULL},
+    {"m", "mo", "match_obj", NULL},
+    {"pattern", "pat", "regex", "rx", NULL},
+    {"regex", "pattern", "pat", "rx", NULL},
+    {"obj", "o", "inst", NULL},
+    {"ctx", "context", "ssl_ctx", NULL},
+    {"context", "ctx", NULL},
+    {"config", "cfg", "conf", "settings", NULL},
+    {"cfg", "config", "conf", "settings", NULL},
+    {"start", "t0", "begin", "started", NULL},
+    {"end", "t1", "finish", NULL},
+    {"elapsed", "duration", "dt", "took", NULL},
+    {"ts", "timestamp", "tstamp", NULL},
+    {"timestamp", "ts", "tstamp", NULL},
+    {"tmp", "temp", "scratch", NULL},
+    {"prefix", "pfx", "head", NULL},
+    {"suffix", "sfx", "tail", NULL},
+    {"field", "fld", NULL},
+    {"status", "code", "status_code", "st", NULL},
+    {"code", "status", "status_code", NULL},
+    {"ok", "success", "passed", NULL},
+    {"success", "ok", "passed", NULL},
+    {"found", "hit", "matched", NULL},
+    {"vulnerable", "vuln", "is_vuln", "affected", NULL},
+    {"vuln", "vulnerable", "is_vuln", NULL},
+    {"marker", "needle", "probe", "canary", NULL},
+    {"needle", "marker", "probe", NULL},
+    {"attempts", "tries", "retries", NULL},
+    {"retries", "attempts", "tries", NULL},
+    {"attempt", "try_no", "n_try", NULL},
+    {"words", "wordlist", "candidates", NULL},
+    {"word", "w", "candidate", "cand", NULL},
+    {"gadget", "chain", "gadget_chain", NULL},
+    {"fmt", "fmt_str", "spec", NULL},
+    {"src", "source", "orig", NULL},
+    {"dst", "dest", "destination", NULL},
+    {"dest", "dst", "destination", NULL},
+    {"proc", "process", "p", NULL},
+    {"p", "proc", "process", NULL},
+    {"t", "th", "thread", "worker", NULL},
+    {"thread", "th", "worker", "t", NULL},
+    {"threads", "workers", "pool", NULL},
+    {"q", "jobs", "work_q", NULL},
+    {"results", "hits", "findings", "matches", NULL},
+    {"opcode", "op", "opc", NULL},
+    {"op", "opcode", "opc", NULL},
+    {"seq", "seq_no", "sequence", "seqnum", NULL},
+    {"sent", "nsent", "written", NULL},
+    {"received", "got", "recvd", "rx", NULL},
+    {"got", "received", "recvd", NULL},
+    {"reply", "resp", "response", "answer", NULL},
+    {"answer", "ans", "reply", NULL},
+    {"callback", "cb", "handler", NULL},
+    {"cb", "callback", "handler", NULL},
+    {"handler", "callback", "cb", NULL},
+    {"func", "fn", "fun", NULL},
+    {"fn", "func", "fun", NULL},
+    {"outdir", "out_dir", "dest_dir", NULL},
+    {"directory", "folder", "dirpath", NULL},
+    {"base_url", "base", "root_url", "baseurl", NULL},
+    {"template", "tpl", "tmpl", NULL},
+    {"form", "form_data", "fields", NULL},
+    {"exploit", "xpl", "poc", NULL},
+    {"shellcode", "sc", "shell_code", NULL},
+    {"padding", "pad", "filler", "junk", NULL},
+    {"pad", "padding", "filler", "junk", NULL},
+    {"junk", "filler", "padding", NULL},
+    {"ret_addr", "retaddr", "ret_address", NULL},
+    {"nonce", "iv", "salt", NULL},
+    {"secret", "key", "shared_secret", NULL},
+    {"creds", "credentials", "auth", NULL},
+    {"auth", "creds", "credentials", NULL},
+    {"version", "ver", "vers", NULL},
+    {"banner", "greeting", "hello", NULL},
+    {"mode", "kind", "flavor", NULL},
+    {"flag", "flg", NULL},
+    {"flags", "flg", "bits", NULL},
+    {"state", "st", "phase", NULL},
+    {"host_header", "vhost", "host_hdr", NULL},
+    {"cur", "current", "curr", NULL},
+    {"current", "cur", "curr", NULL},
+    {"prev", "previous", "last", NULL},
+    {"last", "prev", "previous", NULL},
+    {"limit", "max_count", "cap", NULL},
+    {"crashed", "dead", "down", NULL},
+    {"alive", "up", "reachable", NULL},
+    {"case", "testcase", "tc", NULL},
+    {"cases", "testcases", "tcs", NULL},
+    {"rounds", "iterations", "iters", NULL},
+    {"payloads", "bodies", "blobs", NULL},
+    {"urls", "uris", "endpoints", "targets", NULL},
+    {"hosts", "targets", "servers", NULL},
+    {"targets", "hosts", "servers", NULL},
+    {"ports", "rports", NULL},
+    {"argv", "arglist", "cmd_args", NULL},
+    {"written", "nwritten", "count_written", NULL},
+    {"check", "probe", "chk", NULL},
+    {"blob", "packed", "raw_blob", NULL},
+    /* Verbs, for components of function names only. */
+    {VERBS, NULL},
+    {"send", "transmit", "deliver", "push", NULL},
+    {"get", "fetch", "retrieve", "grab", NULL},
+    {"fetch", "get", "retrieve", "grab", NULL},
+    {"build", "make", "create", "craft", NULL},
+    {"make", "build", "create", "craft", NULL},
+    {"create", "make", "build", "craft", NULL},
+    {"craft", "build", "make", "forge", NULL},
+    {"check", "test", "probe", "verify", NULL},
+    {"test", "check", "probe", "verify", NULL},
+    {"verify", "check", "validate", "confirm", NULL},
+    {"parse", "extract", "decode", NULL},
+    {"extract", "parse", "pull", NULL},
+    {"recv", "receive", "read", NULL},
+    {"read", "load", "recv", NULL},
+    {"run", "execute", "launch", NULL},
+    {"encode", "pack", "serialize", NULL},
+    {"pack", "encode", "serialize", NULL},
+    {"trigger", "fire", "hit", NULL},
+    {"show", "display", NULL},
+    {"write", "save", "dump", NULL},
+    {"save", "write", "store", NULL},
+    {"login", "authenticate", "sign_in", NULL},
+    {"upload", "push", "put", NULL},
+    {"setup", "init", "prepare", NULL},
+    {"init", "setup", "prepare", NULL},
+    {"handle", "process", "deal_with", NULL},
+    {"render", "format", "emit", NULL},
+    {"connect", "open", "dial", NULL},
+    {"scan", "sweep", "probe", NULL},
+    {"generate", "gen", "produce", NULL},
+    {"gen", "generate", "produce", NULL},
+    {"mutate", "perturb", "alter", NULL},
+    {"fuzz", "mutate", "perturb", NULL},
+    {"dump", "hexdump", "show", NULL},
+    {"wait", "pause", NULL},
+    {"print", "show", "display", NULL},
 };
 
 /* Names no variant may take: builtins and soft keywords. */
-static const char *const reserved_names[] = { "abs", "all", "any", "ascii",
-	"bin", "bool", "breakpoint", "bytearray", "bytes", "callable", "chr",
-	"classmethod", "compile", "complex", "copyright", "credits", "delattr",
-	"dict", "dir", "divmod", "enumerate", "eval", "exec", "exit", "filter",
-	"float", "format", "frozenset", "getattr", "globals", "hasattr", "hash",
-	"help", "hex", "id", "input", "int", "isinstance", "issubclass", "iter",
-	"len", "license", "list", "locals", "map", "max", "memoryview", "min",
-	"next", "object", "oct", "open", "ord", "pow", "print", "property",
-	"quit", "range", "repr", "reversed", "round", "set", "setattr", "slice",
-	"sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars",
-	"zip", "match", "case", "_", "self", "cls", "file", "long",
-	"unicode", "reduce", "apply", "raw_input", "xrange",
-	"execfile", "cmp", "basestring", "unichr", "reload", "intern", "coerce",
-	NULL };
+static const char *const reserved_names[] = {"abs", "all", "any", "ascii",
+    "bin", "bool", "breakpoint", "bytearray", "bytes", "callable", "chr",
+    "classmethod", "compile", "complex", "copyright", "credits", "delattr",
+    "dict", "dir", "divmod", "enumerate", "eval", "exec", "exit", "filter",
+    "float", "format", "frozenset", "getattr", "globals", "hasattr", "hash",
+    "help", "hex", "id", "input", "int", "isinstance", "issubclass", "iter",
+    "len", "license", "list", "locals", "map", "max", "memoryview", "min",
+    "next", "object", "oct", "open", "ord", "pow", "print", "property", "quit",
+    "range", "repr", "reversed", "round", "set", "setattr", "slice", "sorted",
+    "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip",
+    "match", "case", "_", "self", "cls", "file", "long", "unicode", "reduce",
+    "apply", "raw_input", "xrange", "execfile", "cmp", "basestring", "unichr",
+    "reload", "intern", "coerce", NULL};
 
 /* The group of a word; whole names only look before the verbs. */
 static int
@@ -1032,11 +1041,11 @@ group_of(const char *w, size_t n, bool verbs)
 }
 
 /* Words that are no nouns: the_only, all_any... would read oddly. */
-static const char *const not_nouns[] = { "only", "all", "any", "done",
-	"new", "old", "first", "last", "next", "prev", "more", "less", "ok",
-	"yes", "no", "true", "false", "none", "same", "other", "full",
-	"empty", "valid", "ready", "busy", "alive", "dead", "verbose", "quiet",
-	"debug", "force", "dry_run", "use_tls", "is_ok", NULL };
+static const char *const not_nouns[] = {"only", "all", "any", "done", "new",
+    "old", "first", "last", "next", "prev", "more", "less", "ok", "yes", "no",
+    "true", "false", "none", "same", "other", "full", "empty", "valid", "ready",
+    "busy", "alive", "dead", "verbose", "quiet", "debug", "force", "dry_run",
+    "use_tls", "is_ok", NULL};
 
 static bool
 ends_with(const uint8_t *s, size_t n, const char *suffix)
@@ -1058,8 +1067,8 @@ plain_ident(const char *s, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		        (s[i] >= 'A' && s[i] <= 'Z') ||
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	return true;
 }
@@ -1090,7 +1099,7 @@ is_lower_snake(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	return n > 0 && s[0] >= 'a' && s[0] <= 'z';
 }
@@ -1121,15 +1130,17 @@ gen_snake(struct alts *a, const char *prefix, const char *name, size_t n,
 		size_t c1 = c0;
 		while (c1 < n && name[c1] != '_')
 			c1++;
-		if (c1 > c0 && c1 - c0 < n && (g = group_of(name + c0,
-		    c1 - c0, true)) >= 0) {
+		if (c1 > c0 && c1 - c0 < n &&
+		    (g = group_of(name + c0, c1 - c0, true)) >= 0) {
 			for (size_t k = 1; k < 5 && name_groups[g][k] != NULL;
 			     k++) {
 				const char *m = name_groups[g][k];
-				if (strchr(m, '_') != NULL && m[strlen(m) - 1] == '_')
+				if (strchr(m, '_') != NULL &&
+				    m[strlen(m) - 1] == '_')
 					continue;
-				snprintf(buf, sizeof(buf), "%s%.*s%s%.*s", prefix,
-				    (int)c0, name, m, (int)(n - c1), name + c1);
+				snprintf(buf, sizeof(buf), "%s%.*s%s%.*s",
+				    prefix, (int)c0, name, m, (int)(n - c1),
+				    name + c1);
 				alts_offer(a, buf, ok, arg);
 			}
 		}
@@ -1143,8 +1154,8 @@ gen_snake(struct alts *a, const char *prefix, const char *name, size_t n,
 	    in_list((const uint8_t *)name, n, not_nouns))
 		return;
 	if (n > 4 && memcmp(name, "the_", 4) == 0) {
-		snprintf(buf, sizeof(buf), "%s%.*s", prefix, (int)(n - 4),
-		    name + 4);
+		snprintf(
+		    buf, sizeof(buf), "%s%.*s", prefix, (int)(n - 4), name + 4);
 		alts_offer(a, buf, ok, arg);
 		snprintf(buf, sizeof(buf), "%smy_%.*s", prefix, (int)(n - 4),
 		    name + 4);
@@ -1152,8 +1163,8 @@ gen_snake(struct alts *a, const char *prefix, const char *name, size_t n,
 		return;
 	}
 	if (n > 3 && memcmp(name, "my_", 3) == 0) {
-		snprintf(buf, sizeof(buf), "%s%.*s", prefix, (int)(n - 3),
-		    name + 3);
+		snprintf(
+		    buf, sizeof(buf), "%s%.*s", prefix, (int)(n - 3), name + 3);
 		alts_offer(a, buf, ok, arg);
 		snprintf(buf, sizeof(buf), "%sthe_%.*s", prefix, (int)(n - 3),
 		    name + 3);
@@ -1167,8 +1178,8 @@ gen_snake(struct alts *a, const char *prefix, const char *name, size_t n,
 	if (name[n - 1] == 's' && n > 3 && name[n - 2] != 's')
 		snprintf(buf, sizeof(buf), "%sall_%.*s", prefix, (int)n, name);
 	else
-		snprintf(buf, sizeof(buf), "%s%.*s_value", prefix, (int)n,
-		    name);
+		snprintf(
+		    buf, sizeof(buf), "%s%.*s_value", prefix, (int)n, name);
 	alts_offer(a, buf, ok, arg);
 }
 
@@ -1275,29 +1286,29 @@ struct entry {
 };
 
 /* Calls that reach a function's locals by name. */
-static const char *const dynamic_locals[] = { "locals", "vars", "eval",
-	"exec", "execfile", "globals", "dir", "breakpoint", NULL };
+static const char *const dynamic_locals[] = {"locals", "vars", "eval", "exec",
+    "execfile", "globals", "dir", "breakpoint", NULL};
 
 /*
  * Short names that mean something only by convention: renamed to the
  * group's names only when a binding statement shows what they hold.
  */
 static const char *const evidence[][6] = {
-	{ "s", "socket", "create_connection", "accept", "wrap_socket", NULL },
-	{ "r", "requests", "urlopen", "get", "post", "request" },
-	{ "t", "Thread", "Timer", NULL },
-	{ "p", "Popen", "Process", NULL },
-	{ "q", "Queue", "queue", NULL },
-	{ "m", "match", "search", "fullmatch", NULL },
-	{ "f", "open", NULL },
-	{ "fd", "open", NULL },
-	{ "fh", "open", NULL },
-	{ "fp", "open", NULL },
-	{ "e", "except", NULL },
-	{ "ex", "except", NULL },
-	{ "err", "except", NULL },
-	{ "k", "items", "keys", NULL },
-	{ "v", "items", "values", NULL },
+    {"s", "socket", "create_connection", "accept", "wrap_socket", NULL},
+    {"r", "requests", "urlopen", "get", "post", "request"},
+    {"t", "Thread", "Timer", NULL},
+    {"p", "Popen", "Process", NULL},
+    {"q", "Queue", "queue", NULL},
+    {"m", "match", "search", "fullmatch", NULL},
+    {"f", "open", NULL},
+    {"fd", "open", NULL},
+    {"fh", "open", NULL},
+    {"fp", "open", NULL},
+    {"e", "except", NULL},
+    {"ex", "except", NULL},
+    {"err", "except", NULL},
+    {"k", "items", "keys", NULL},
+    {"v", "items", "values", NULL},
 };
 
 static bool
@@ -1369,9 +1380,10 @@ string_words(const struct py *p, size_t i, bool all,
 		}
 		while (e < t->len && ident_char(s[e]))
 			e++;
-		if (all || fstr || (k > 0 && (s[k - 1] == '{' ||
-		    s[k - 1] == '$' || (k > 1 && s[k - 1] == '(' &&
-		    s[k - 2] == '%'))))
+		if (all || fstr ||
+		    (k > 0 &&
+		        (s[k - 1] == '{' || s[k - 1] == '$' ||
+		            (k > 1 && s[k - 1] == '(' && s[k - 2] == '%'))))
 			fn(arg, s + k, e - k);
 		k = e;
 	}
@@ -1470,10 +1482,10 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 {
 	const struct pfunc *f = &p->funcs[fi];
 	const struct pline *hl = &p->lines[f->line];
-	struct map m = { 0 };
+	struct map m = {0};
 	struct entry *ents = NULL;
 	size_t nents = 0, cap = 0, npar = 0;
-	struct vec spans = { 0 };
+	struct vec spans = {0};
 	bool method = false, derived = false;
 	int r = 0;
 
@@ -1501,8 +1513,8 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 			continue;
 		if (p->flag[i] & (SF_DEFHDR | SF_LAMBDA | SF_STMTSKIP)) {
 			/* Another scope's binding, or an import: hands off. */
-			if ((r = entry_get(&m, &ents, &nents, &cap,
-				 ttext(p, i), tok(p, i)->len, &e)) < 0)
+			if ((r = entry_get(&m, &ents, &nents, &cap, ttext(p, i),
+			         tok(p, i)->len, &e)) < 0)
 				goto out;
 			ents[e].flags |= NF_SKIP;
 			continue;
@@ -1510,7 +1522,7 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 		if (p->flag[i] & SF_KWKEY)
 			continue;
 		if ((r = entry_get(&m, &ents, &nents, &cap, ttext(p, i),
-			 tok(p, i)->len, &e)) < 0)
+		         tok(p, i)->len, &e)) < 0)
 			goto out;
 		if (ents[e].first == NONE)
 			ents[e].first = (uint32_t)i;
@@ -1535,10 +1547,10 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 		}
 		if (!is_ident_tok(p, k) ||
 		    !(is_op(p, k + 1, ",") || is_op(p, k + 1, ")") ||
-			is_op(p, k + 1, "=") || is_op(p, k + 1, ":")))
+		        is_op(p, k + 1, "=") || is_op(p, k + 1, ":")))
 			continue;
 		if ((r = entry_get(&m, &ents, &nents, &cap, ttext(p, k),
-			 tok(p, k)->len, &e)) < 0)
+		         tok(p, k)->len, &e)) < 0)
 			goto out;
 		ents[e].param = (uint32_t)k;
 		ents[e].flags |= NF_PARAM;
@@ -1552,7 +1564,7 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 	}
 	/* Names that strings may reach. */
 	{
-		struct fscan fs = { p, &m, ents };
+		struct fscan fs = {p, &m, ents};
 		for (size_t i = f->b0; i < f->b1; i++)
 			if (is_kind(p, i, PYLEX_STRING))
 				string_words(p, i, false, skip_word, &fs);
@@ -1577,15 +1589,19 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 	for (size_t k = 0; k < nents && !p->full; k++) {
 		const struct entry *e = &ents[k];
 		uint32_t any = e->param != NONE ? e->param : e->first;
-		const uint8_t *s = ttext(p, any);
-		size_t n = tok(p, any)->len;
-		struct alts a = { 0 };
-		struct resv_arg ra = { p, f->outer };
+		const uint8_t *s;
+		size_t n;
+		struct alts a = {0};
+		struct resv_arg ra = {p, f->outer};
 		char name[PY_NAME_MAX + 1];
 
 		if (!(e->flags & (NF_BOUND | NF_PARAM)) ||
-		    (e->flags & NF_SKIP) || !local_name_ok(s, n) ||
+		    (e->flags & NF_SKIP) || any == NONE ||
 		    p->renames >= PY_RENAME_SITES_MAX)
+			continue;
+		s = ttext(p, any);
+		n = tok(p, any)->len;
+		if (!local_name_ok(s, n))
 			continue;
 		memcpy(name, s, n);
 		name[n] = '\0';
@@ -1621,12 +1637,12 @@ out:
 }
 
 /* Things that reach module-level names other than lexically. */
-static const char *const dynamic_globals[] = { "globals", "vars", "locals",
-	"eval", "exec", "execfile", "dir", "modules", "__dict__",
-	"import_module", "__import__", "pickle", "cPickle", "_pickle", "dill",
-	"marshal", "copyreg", "copy_reg", "__qualname__", "__module__",
-	"__reduce__", "__reduce_ex__", "__getstate__", "__all__", "inspect",
-	"_getframe", "__getattr__", "traceback", NULL };
+static const char *const dynamic_globals[] = {"globals", "vars", "locals",
+    "eval", "exec", "execfile", "dir", "modules", "__dict__", "import_module",
+    "__import__", "pickle", "cPickle", "_pickle", "dill", "marshal", "copyreg",
+    "copy_reg", "__qualname__", "__module__", "__reduce__", "__reduce_ex__",
+    "__getstate__", "__all__", "inspect", "_getframe", "__getattr__",
+    "traceback", NULL};
 
 /* py.rename of module-level private functions and classes. */
 static int
@@ -1643,9 +1659,9 @@ rename_private(struct py *p)
 		size_t ni = hl->s0 + 1;
 		const uint8_t *s;
 		size_t n;
-		struct vec spans = { 0 };
-		struct alts a = { 0 };
-		struct resv_arg ra = { p, RESV_GLOBAL };
+		struct vec spans = {0};
+		struct alts a = {0};
+		struct resv_arg ra = {p, RESV_GLOBAL};
 		char name[PY_NAME_MAX + 1];
 		bool ok = true;
 
@@ -1661,21 +1677,22 @@ rename_private(struct py *p)
 		if (n < 2 || n > PY_NAME_MAX || s[0] != '_' || s[1] == '_' ||
 		    !plain_ident((const char *)s, n))
 			continue;
-		if (cls && (!class_plain_bases(p, l) ||
-			       file_has_name(p, "type") ||
-			       file_has_name(p, "repr") ||
-			       file_has_name(p, "__class__")))
+		if (cls &&
+		    (!class_plain_bases(p, l) || file_has_name(p, "type") ||
+		        file_has_name(p, "repr") ||
+		        file_has_name(p, "__class__")))
 			continue;
 		done++;
-		for (uint32_t i = map_get(&p->names, s, n)->val; i != NONE && ok;
-		     i = p->gnext[i]) {
+		for (uint32_t i = map_get(&p->names, s, n)->val;
+		     i != NONE && ok; i = p->gnext[i]) {
 			size_t ln = p->lineof[i];
 			if (i == ni || is_attr(p, i) || (p->flag[i] & SF_KWKEY))
 				continue;
-			if ((p->flag[i] & (SF_DEFHDR | SF_LAMBDA | SF_STMTSKIP)) ||
+			if ((p->flag[i] &
+			        (SF_DEFHDR | SF_LAMBDA | SF_STMTSKIP)) ||
 			    is_op(p, i + 1, ":=") || ln == NONE ||
 			    (p->lines[ln].owner != NONE &&
-				line_starts(p, p->lines[ln].owner, "class"))) {
+			        line_starts(p, p->lines[ln].owner, "class"))) {
 				ok = false;
 				break;
 			}
@@ -1690,14 +1707,15 @@ rename_private(struct py *p)
 			memcpy(name, s + 1, n - 1);
 			name[n - 1] = '\0';
 			if (cls)
-				gen_camel(&a, "_", name, n - 1, resv_filter, &ra);
+				gen_camel(
+				    &a, "_", name, n - 1, resv_filter, &ra);
 			else
 				gen_snake(&a, "_", name, n - 1, false,
 				    resv_filter, &ra);
 		}
 		if (ok && a.n > 0 && spans.n + 1 <= MARK_SPANS_MAX) {
-			struct mark_span *sp = malloc(sizeof(*sp) *
-			    (spans.n + 1));
+			struct mark_span *sp =
+			    malloc(sizeof(*sp) * (spans.n + 1));
 			size_t k = 0, j = 0;
 			if (sp == NULL) {
 				free(spans.v);
@@ -1727,31 +1745,29 @@ rename_private(struct py *p)
  * invisible.  dict(), OrderedDict(), update(), ElementTree builders and
  * the like keep the order and are not here.
  */
-static const char *const kwarg_callees[] = { "print", "open", "sorted",
-	"get", "post", "put", "patch", "delete", "head", "options", "request",
-	"Session", "add_argument", "add_argument_group", "ArgumentParser",
-	"add_parser", "add_subparsers", "run", "Popen", "check_output",
-	"check_call", "call", "dumps", "dump", "loads", "load", "Request",
-	"urlopen", "HTTPConnection", "HTTPSConnection", "Thread",
-	"ThreadPoolExecutor", "create_connection", "socket", "wrap_socket",
-	"create_default_context", "encode", "decode", "b64encode",
-	"b64decode", "urlsafe_b64encode", "urlsafe_b64decode", "basicConfig",
-	"sub", "search", "match", "fullmatch", "findall", "finditer",
-	"compile", "makedirs", "to_bytes", "from_bytes", "int", "connect",
-	"urlencode", "quote", "unquote", "quote_plus", "urlparse", "ZipFile",
-	"mkdtemp", "NamedTemporaryFile", "TemporaryDirectory", "hexlify",
-	"new", "pbkdf2_hmac", "randint", "exit", "sleep", "settimeout",
-	"setsockopt", "recv", "send", "sendall", "sendto", "bind", "listen",
-	"remote", "process", "recvuntil", "recvline", "sendline", "sendafter",
-	"sendlineafter", "HTTPServer", "ThreadingHTTPServer", "TCPServer",
-	"exec_command", "SSHClient", "Timer", "Event", "Lock", "Semaphore",
-	"Queue", "choice", "choices", "sample", "shuffle", "uuid4", "strftime",
-	"strptime", "fromtimestamp", "now", "timedelta", "datetime", "date",
-	"Path", "mkdir", "write_text", "write_bytes", "read_text",
-	"read_bytes", "splitlines", "split", "rsplit", "join", "replace",
-	"strip", "startswith", "endswith", "format", "pack", "unpack",
-	"iter_content", "raise_for_status", "json", "round", "max", "min",
-	NULL };
+static const char *const kwarg_callees[] = {"print", "open", "sorted", "get",
+    "post", "put", "patch", "delete", "head", "options", "request", "Session",
+    "add_argument", "add_argument_group", "ArgumentParser", "add_parser",
+    "add_subparsers", "run", "Popen", "check_output", "check_call", "call",
+    "dumps", "dump", "loads", "load", "Request", "urlopen", "HTTPConnection",
+    "HTTPSConnection", "Thread", "ThreadPoolExecutor", "create_connection",
+    "socket", "wrap_socket", "create_default_context", "encode", "decode",
+    "b64encode", "b64decode", "urlsafe_b64encode", "urlsafe_b64decode",
+    "basicConfig", "sub", "search", "match", "fullmatch", "findall", "finditer",
+    "compile", "makedirs", "to_bytes", "from_bytes", "int", "connect",
+    "urlencode", "quote", "unquote", "quote_plus", "urlparse", "ZipFile",
+    "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory", "hexlify", "new",
+    "pbkdf2_hmac", "randint", "exit", "sleep", "settimeout", "setsockopt",
+    "recv", "send", "sendall", "sendto", "bind", "listen", "remote", "process",
+    "recvuntil", "recvline", "sendline", "sendafter", "sendlineafter",
+    "HTTPServer", "ThreadingHTTPServer", "TCPServer", "exec_command",
+    "SSHClient", "Timer", "Event", "Lock", "Semaphore", "Queue", "choice",
+    "choices", "sample", "shuffle", "uuid4", "strftime", "strptime",
+    "fromtimestamp", "now", "timedelta", "datetime", "date", "Path", "mkdir",
+    "write_text", "write_bytes", "read_text", "read_bytes", "splitlines",
+    "split", "rsplit", "join", "replace", "strip", "startswith", "endswith",
+    "format", "pack", "unpack", "iter_content", "raise_for_status", "json",
+    "round", "max", "min", NULL};
 
 /* Fill p->defs: for every def name, whether all its defs take keywords. */
 #define DEF_SEEN 0x01u
@@ -1786,8 +1802,8 @@ index_defs(struct py *p)
 		    line_starts(p, owner, "class") &&
 		    is_ident_tok(p, p->lines[owner].s0 + 1)) {
 			size_t c = p->lines[owner].s0 + 1;
-			struct slot *cs = map_get(&p->classes, ttext(p, c),
-			    tok(p, c)->len);
+			struct slot *cs =
+			    map_get(&p->classes, ttext(p, c), tok(p, c)->len);
 			if (cs != NULL)
 				cs->val |= bad ? DEF_INIT_BAD : DEF_INIT_OK;
 		}
@@ -1800,7 +1816,8 @@ index_classes(struct py *p)
 {
 	int r;
 
-	if ((r = map_init(&p->classes, p->nlines / 4 + 8)) < 0)
+	if ((r = map_init(&p->classes, p->nlines / 4 + 8)) < 0 ||
+	    (r = map_init(&p->class_lines, p->nlines / 4 + 8)) < 0)
 		return r;
 	for (size_t l = 0; l < p->nlines; l++) {
 		size_t c = p->lines[l].s0 + 1;
@@ -1816,11 +1833,17 @@ index_classes(struct py *p)
 				dc |= is_name(p, k, "dataclass");
 			v |= dc ? DEF_DATACLASS : DEF_INIT_BAD;
 		}
+		if (p->lines[l].level == 0 &&
+		    map_get(&p->class_lines, ttext(p, c), tok(p, c)->len) ==
+		        NULL &&
+		    (r = map_add(&p->class_lines, ttext(p, c), tok(p, c)->len,
+		         (uint32_t)l)) < 0)
+			return r;
 		sl = map_get(&p->classes, ttext(p, c), tok(p, c)->len);
 		if (sl != NULL)
 			sl->val |= v | DEF_INIT_BAD; /* defined twice */
-		else if ((r = map_add(&p->classes, ttext(p, c),
-			      tok(p, c)->len, v)) < 0)
+		else if ((r = map_add(
+		              &p->classes, ttext(p, c), tok(p, c)->len, v)) < 0)
 			return r;
 	}
 	return 0;
@@ -1838,7 +1861,8 @@ callee_ok(const struct py *p, size_t name)
 		    is_kind(p, name - 2, PYLEX_STRING) &&
 		    !(tok(p, name - 2)->flags & PYLEX_STR_F);
 	if ((sl = map_get(&p->defs, s, n)) != NULL)
-		return !(sl->val & DEF_BAD) && map_get(&p->classes, s, n) == NULL;
+		return !(sl->val & DEF_BAD) &&
+		    map_get(&p->classes, s, n) == NULL;
 	if ((sl = map_get(&p->classes, s, n)) != NULL) {
 		if (sl->val & DEF_INIT_BAD)
 			return false;
@@ -1853,9 +1877,9 @@ simple_value(const struct py *p, size_t a, size_t b)
 {
 	if (a >= b)
 		return false;
-	if (b - a == 1 && (is_kind(p, a, PYLEX_NUMBER) ||
-	    is_name(p, a, "True") || is_name(p, a, "False") ||
-	    is_name(p, a, "None")))
+	if (b - a == 1 &&
+	    (is_kind(p, a, PYLEX_NUMBER) || is_name(p, a, "True") ||
+	        is_name(p, a, "False") || is_name(p, a, "None")))
 		return true;
 	if (b - a == 2 && is_op(p, a, "-") && is_kind(p, a + 1, PYLEX_NUMBER))
 		return true;
@@ -1953,8 +1977,8 @@ kwarg_order(struct py *p)
 			}
 		}
 		if (ok && nk >= 2 &&
-		    (r = permute_chunks(p, MARK_ROBUST, "py.kwarg-order", sp,
-			 nk)) < 0)
+		    (r = permute_chunks(
+		         p, MARK_ROBUST, "py.kwarg-order", sp, nk)) < 0)
 			return r;
 	}
 	return 0;
@@ -1962,8 +1986,8 @@ kwarg_order(struct py *p)
 
 /* ---- py.reorder ---- */
 
-static const char *const const_ops[] = { "+", "-", "*", "**", "<<", ">>",
-	"|", "&", "^", "~", "(", ")", "[", "]", "{", "}", ",", ":", NULL };
+static const char *const const_ops[] = {"+", "-", "*", "**", "<<", ">>", "|",
+    "&", "^", "~", "(", ")", "[", "]", "{", "}", ",", ":", NULL};
 
 /* A literal-only expression [a, b). */
 static bool
@@ -2057,15 +2081,15 @@ reorder_consts(struct py *p)
 		    const_stmt(p, l + k)) {
 			bool dup = false;
 			for (size_t j = 0; j < k; j++)
-				dup |= same_text(p, p->lines[l + j].s0,
-				    p->lines[l + k].s0);
+				dup |= same_text(
+				    p, p->lines[l + j].s0, p->lines[l + k].s0);
 			if (dup)
 				break;
 			sp[k] = line_span(p, l + k);
 			k++;
 		}
-		if (k >= 2 && (r = add_permute(p, MARK_ROBUST, "py.reorder",
-				   sp, k)) < 0)
+		if (k >= 2 &&
+		    (r = add_permute(p, MARK_ROBUST, "py.reorder", sp, k)) < 0)
 			return r;
 		l += k;
 	}
@@ -2073,14 +2097,14 @@ reorder_consts(struct py *p)
 }
 
 /* Standard-library bases without definition-time side effects. */
-static const char *const plain_bases[] = { "object", "Exception",
-	"BaseException", "Thread", "BaseHTTPRequestHandler",
-	"SimpleHTTPRequestHandler", "BaseRequestHandler",
-	"StreamRequestHandler", "DatagramRequestHandler", "HTMLParser",
-	"JSONEncoder", "JSONDecoder", "Structure", "LittleEndianStructure",
-	"BigEndianStructure", "ThreadingMixIn", "TCPServer", "UDPServer",
-	"HTTPServer", "ThreadingHTTPServer", "Handler", "Formatter", "Filter",
-	"NodeVisitor", "NodeTransformer", "Protocol", "HTTPAdapter", NULL };
+static const char *const plain_bases[] = {"object", "Exception",
+    "BaseException", "Thread", "BaseHTTPRequestHandler",
+    "SimpleHTTPRequestHandler", "BaseRequestHandler", "StreamRequestHandler",
+    "DatagramRequestHandler", "HTMLParser", "JSONEncoder", "JSONDecoder",
+    "Structure", "LittleEndianStructure", "BigEndianStructure",
+    "ThreadingMixIn", "TCPServer", "UDPServer", "HTTPServer",
+    "ThreadingHTTPServer", "Handler", "Formatter", "Filter", "NodeVisitor",
+    "NodeTransformer", "Protocol", "HTTPAdapter", NULL};
 
 /* A def header whose evaluation only makes a function object. */
 static bool
@@ -2108,7 +2132,7 @@ def_header_plain(const struct py *p, size_t l)
 		    is_name(p, i, "False") || is_name(p, i, "None"))
 			continue;
 		if (!(is_op(p, i - 1, "(") || is_op(p, i - 1, ",") ||
-			is_op(p, i - 1, "*") || is_op(p, i - 1, "**")) ||
+		        is_op(p, i - 1, "*") || is_op(p, i - 1, "**")) ||
 		    t->depth != tok(p, lp)->depth + 1u)
 			return false;
 	}
@@ -2137,17 +2161,14 @@ class_plain(const struct py *p, size_t l, size_t first)
 			/* The last component of a base. */
 			if (!tok_in(p, i, plain_bases) &&
 			    !ends_with(ttext(p, i), tok(p, i)->len, "Error") &&
-			    !ends_with(ttext(p, i), tok(p, i)->len,
-				"Exception") &&
-			    !ends_with(ttext(p, i), tok(p, i)->len,
-				"Warning")) {
-				/* Or a plain class defined before the group. */
-				bool earlier = false;
-				for (size_t k = 0; k < first && !earlier; k++)
-					earlier = p->lines[k].level == 0 &&
-					    line_starts(p, k, "class") &&
-					    same_text(p, p->lines[k].s0 + 1, i);
-				if (!earlier)
+			    !ends_with(
+			        ttext(p, i), tok(p, i)->len, "Exception") &&
+			    !ends_with(
+			        ttext(p, i), tok(p, i)->len, "Warning")) {
+				/* Or a class defined before the group. */
+				struct slot *cl = map_get(&p->class_lines,
+				    ttext(p, i), tok(p, i)->len);
+				if (cl == NULL || cl->val >= first)
 					return false;
 			}
 		}
@@ -2158,7 +2179,8 @@ class_plain(const struct py *p, size_t l, size_t first)
 		return false;
 	if (hl->end == l + 1) /* one line: class X: pass */
 		return colon + 2 == hl->s1 &&
-		    (is_name(p, colon + 1, "pass") || is_op(p, colon + 1, "..."));
+		    (is_name(p, colon + 1, "pass") ||
+		        is_op(p, colon + 1, "..."));
 	for (size_t k = l + 1; k < hl->end; k++) {
 		const struct pline *b = &p->lines[k];
 		if (b->owner != l)
@@ -2169,19 +2191,19 @@ class_plain(const struct py *p, size_t l, size_t first)
 		} else if (is_op(p, b->s0, "@")) {
 			size_t d = b->s0 + 1;
 			bool ok = (b->s1 == d + 1 &&
-			    (is_name(p, d, "staticmethod") ||
-				is_name(p, d, "classmethod") ||
-				is_name(p, d, "property"))) ||
+			              (is_name(p, d, "staticmethod") ||
+			                  is_name(p, d, "classmethod") ||
+			                  is_name(p, d, "property"))) ||
 			    (b->s1 == d + 3 && is_ident_tok(p, d) &&
-				is_op(p, d + 1, ".") &&
-				(is_name(p, d + 2, "setter") ||
-				    is_name(p, d + 2, "getter") ||
-				    is_name(p, d + 2, "deleter")));
+			        is_op(p, d + 1, ".") &&
+			        (is_name(p, d + 2, "setter") ||
+			            is_name(p, d + 2, "getter") ||
+			            is_name(p, d + 2, "deleter")));
 			if (!ok)
 				return false;
 		} else if (!(b->s1 == b->s0 + 1 &&
-			       (is_kind(p, b->s0, PYLEX_STRING) ||
-				   is_name(p, b->s0, "pass"))) &&
+		               (is_kind(p, b->s0, PYLEX_STRING) ||
+		                   is_name(p, b->s0, "pass"))) &&
 		    !const_stmt(p, k)) {
 			return false;
 		}
@@ -2189,9 +2211,8 @@ class_plain(const struct py *p, size_t l, size_t first)
 	return true;
 }
 
-static const char *const order_visible[] = { "__subclasses__",
-	"__init_subclass__", "metaclass", "getmembers", "gc", "__prepare__",
-	NULL };
+static const char *const order_visible[] = {"__subclasses__",
+    "__init_subclass__", "metaclass", "getmembers", "gc", "__prepare__", NULL};
 
 /* A top-level block that may move: returns false for anything else. */
 static bool
@@ -2251,8 +2272,8 @@ reorder_defs(struct py *p)
 		}
 		sp[0].off = tok(p, p->lines[l].s0)->off;
 		sp[0].len = block_end_off(p, l) - sp[0].off;
-		names[0] = p->lines[l].s0 + (is_name(p, p->lines[l].s0,
-		    "async") ? 2 : 1);
+		names[0] = p->lines[l].s0 +
+		    (is_name(p, p->lines[l].s0, "async") ? 2 : 1);
 		k = 1;
 		while (k < 3) {
 			size_t m = p->lines[cur].end, nm;
@@ -2260,8 +2281,8 @@ reorder_defs(struct py *p)
 			if (m >= p->nlines || !movable_block(p, m, l) ||
 			    !blank_gap(p, cur, m))
 				break;
-			nm = p->lines[m].s0 + (is_name(p, p->lines[m].s0,
-			    "async") ? 2 : 1);
+			nm = p->lines[m].s0 +
+			    (is_name(p, p->lines[m].s0, "async") ? 2 : 1);
 			for (size_t j = 0; j < k; j++)
 				dup |= same_text(p, names[j], nm);
 			if (dup)
@@ -2272,8 +2293,8 @@ reorder_defs(struct py *p)
 			cur = m;
 			k++;
 		}
-		if (k >= 2 && (r = add_permute(p, MARK_ROBUST, "py.reorder",
-				   sp, k)) < 0)
+		if (k >= 2 &&
+		    (r = add_permute(p, MARK_ROBUST, "py.reorder", sp, k)) < 0)
 			return r;
 		l = p->lines[cur].end;
 	}
@@ -2298,10 +2319,12 @@ builtin_free(const struct py *p, const char *name)
 	sl = map_get(&p->names, (const uint8_t *)name, strlen(name));
 	for (uint32_t i = sl ? sl->val : NONE; i != NONE; i = p->gnext[i])
 		if (is_attr(p, i) || !is_op(p, i + 1, "(") ||
-		    (i > 0 && (is_name(p, i - 1, "def") ||
-			is_name(p, i - 1, "class"))) ||
-		    (p->flag[i] & (SF_KWKEY | SF_DEFHDR | SF_LAMBDA |
-			SF_STMTSKIP | SF_COMPTGT)))
+		    (i > 0 &&
+		        (is_name(p, i - 1, "def") ||
+		            is_name(p, i - 1, "class"))) ||
+		    (p->flag[i] &
+		        (SF_KWKEY | SF_DEFHDR | SF_LAMBDA | SF_STMTSKIP |
+		            SF_COMPTGT)))
 			return false;
 	return true;
 }
@@ -2326,7 +2349,7 @@ static int
 expr_site1(struct py *p, struct mark_span sp, const char *alt)
 {
 	char orig[64];
-	const char *v0[1] = { orig }, *v1[1] = { alt };
+	const char *v0[1] = {orig}, *v1[1] = {alt};
 
 	if (sp.len == 0 || sp.len >= sizeof(orig))
 		return 0;
@@ -2339,23 +2362,22 @@ expr_site1(struct py *p, struct mark_span sp, const char *alt)
 static bool
 maybe_target(const struct py *p, size_t i)
 {
-	size_t l = p->lineof[i], s0, s1;
+	size_t l = p->lineof[i], s0;
 
 	if (l == NONE)
 		return true;
 	s0 = p->lines[l].s0;
-	s1 = p->lines[l].s1;
 	if (is_name(p, s0, "async"))
 		s0++;
 	if (is_name(p, s0, "for") || is_name(p, s0, "with") ||
 	    is_name(p, s0, "del") || is_name(p, s0, "except") ||
 	    (i > 0 && (is_name(p, i - 1, "as") || is_name(p, i - 1, "for"))))
 		return true;
-	for (size_t k = i + 1; k < s1; k++)
-		if (tok(p, k)->depth == 0 && (is_op(p, k, "=") ||
-		    tok_in(p, k, aug_ops)))
+	if (p->lines[l].last_eq != NONE && p->lines[l].last_eq > i)
+		return true;
+	for (size_t k = i, steps = 0; k-- > s0;) {
+		if (++steps > 256)
 			return true;
-	for (size_t k = i; k-- > s0;) {
 		if (tok(p, k)->depth < tok(p, i)->depth)
 			break;
 		if (tok(p, k)->depth == tok(p, i)->depth) {
@@ -2413,7 +2435,7 @@ expr_compare(struct py *p, size_t l)
 	size_t s = ln->s0, e = ln->s1, op = NONE;
 
 	if (!(is_name(p, s, "if") || is_name(p, s, "elif") ||
-		is_name(p, s, "while")) ||
+	        is_name(p, s, "while")) ||
 	    header_colon(p, l, s + 1) != e - 1)
 		return 0;
 	for (size_t k = s + 1; k < e - 1; k++)
@@ -2425,11 +2447,11 @@ expr_compare(struct py *p, size_t l)
 	    dotted(p, s + 2, op) &&
 	    gap_plain(p, tok(p, s + 1)->off, tok(p, s + 2)->off)) {
 		struct mark_span sp[2] = {
-			{ tok(p, s + 1)->off,
-			    tok(p, s + 2)->off - tok(p, s + 1)->off },
-			span_of(p, op) };
+		    {tok(p, s + 1)->off,
+		        tok(p, s + 2)->off - tok(p, s + 1)->off},
+		    span_of(p, op)};
 		char notsp[16];
-		const char *v0[2] = { notsp, "==" }, *v1[2] = { "", "!=" };
+		const char *v0[2] = {notsp, "=="}, *v1[2] = {"", "!="};
 		if (sp[0].len >= sizeof(notsp))
 			return 0;
 		memcpy(notsp, p->t + sp[0].off, sp[0].len);
@@ -2438,14 +2460,40 @@ expr_compare(struct py *p, size_t l)
 	}
 	if (is_op(p, op, "!=") && dotted(p, s + 1, op)) {
 		uint32_t a = tok(p, s)->off + tok(p, s)->len;
-		struct mark_span sp[2] = { { a, tok(p, s + 1)->off - a },
-			span_of(p, op) };
-		const char *v0[2] = { " ", "!=" }, *v1[2] = { " not ", "==" };
+		struct mark_span sp[2] = {
+		    {a, tok(p, s + 1)->off - a}, span_of(p, op)};
+		const char *v0[2] = {" ", "!="}, *v1[2] = {" not ", "=="};
 		if (sp[0].len != 1 || p->t[a] != ' ')
 			return 0;
 		return expr_site(p, sp, 2, v0, v1);
 	}
 	return 0;
+}
+
+/*
+ * Whether the display closed at c is the whole right operand of the "in"
+ * at i: a tuple and a list compare and iterate alike, but "+ x", "[0]",
+ * ".count" or (in a for statement) ", more" would see the container.
+ */
+static bool
+display_ends(const struct py *p, size_t i, size_t c)
+{
+	size_t l = p->lineof[i], n = c + 1;
+	bool for_stmt;
+
+	if (l == NONE)
+		return false;
+	for_stmt = tok(p, i)->depth == 0 &&
+	    (is_name(p, p->lines[l].s0, "for") ||
+	        (is_name(p, p->lines[l].s0, "async") &&
+	            is_name(p, p->lines[l].s0 + 1, "for")));
+	if (for_stmt)
+		return is_op(p, n, ":");
+	return is_op(p, n, ":") || is_op(p, n, ")") || is_op(p, n, "]") ||
+	    is_op(p, n, "}") || is_op(p, n, ",") || is_name(p, n, "and") ||
+	    is_name(p, n, "or") || is_name(p, n, "if") ||
+	    is_name(p, n, "else") || is_name(p, n, "for") ||
+	    is_kind(p, n, PYLEX_NEWLINE);
 }
 
 static int
@@ -2464,16 +2512,18 @@ py_expr(struct py *p)
 	for (size_t i = 0; i < p->nsig && r == 0 && !p->full; i++) {
 		size_t a[ARGS_MAX], b[ARGS_MAX], n;
 		/* range(0, n) / range(n) */
-		if (range_ok && is_name(p, i, "range") && is_op(p, i + 1, "(")) {
+		if (range_ok && is_name(p, i, "range") &&
+		    is_op(p, i + 1, "(")) {
 			size_t o = i + 1;
 			n = split_args(p, o, a, b, ARGS_MAX);
 			if (n == 2 && b[0] == a[0] + 1 &&
 			    tok_eq(p, a[0], PYLEX_NUMBER, "0") &&
 			    !(p->flag[a[1]] & SF_KWKEY) &&
 			    !is_op(p, a[1], "*") &&
-			    gap_plain(p, tok(p, a[0])->off, tok(p, a[1])->off)) {
-				struct mark_span sp = { tok(p, a[0])->off,
-					tok(p, a[1])->off - tok(p, a[0])->off };
+			    gap_plain(
+			        p, tok(p, a[0])->off, tok(p, a[1])->off)) {
+				struct mark_span sp = {tok(p, a[0])->off,
+				    tok(p, a[1])->off - tok(p, a[0])->off};
 				r = expr_site1(p, sp, "");
 			} else if (n == 1 && !(p->flag[a[0]] & SF_KWKEY) &&
 			    !is_op(p, a[0], "*") && !is_op(p, a[0], "**") &&
@@ -2486,12 +2536,11 @@ py_expr(struct py *p)
 		if ((dict_ok && is_name(p, i, "dict")) ||
 		    (list_ok && is_name(p, i, "list"))) {
 			if (is_op(p, i + 1, "(") && p->match[i + 1] == i + 2 &&
-			    tok(p, i + 2)->off == tok(p, i)->off +
-				tok(p, i)->len + 1 &&
-			    tok(p, i + 1)->off == tok(p, i)->off +
-				tok(p, i)->len &&
-			    !is_attr(p, i) &&
-			    !(i > 0 && is_op(p, i - 1, "@")))
+			    tok(p, i + 2)->off ==
+			        tok(p, i)->off + tok(p, i)->len + 1 &&
+			    tok(p, i + 1)->off ==
+			        tok(p, i)->off + tok(p, i)->len &&
+			    !is_attr(p, i) && !(i > 0 && is_op(p, i - 1, "@")))
 				r = expr_site1(p, span_range(p, i, i + 2),
 				    is_name(p, i, "dict") ? "{}" : "[]");
 			continue;
@@ -2502,10 +2551,11 @@ py_expr(struct py *p)
 			if (p->match[i] != i + 1 ||
 			    tok(p, i + 1)->off != tok(p, i)->off + 1)
 				continue;
-			if (i > 0 && (is_ident_tok(p, i - 1) ||
-			    is_op(p, i - 1, ")") || is_op(p, i - 1, "]") ||
-			    is_op(p, i - 1, "}") || is_op(p, i - 1, "@") ||
-			    is_kind(p, i - 1, PYLEX_STRING)))
+			if (i > 0 &&
+			    (is_ident_tok(p, i - 1) || is_op(p, i - 1, ")") ||
+			        is_op(p, i - 1, "]") || is_op(p, i - 1, "}") ||
+			        is_op(p, i - 1, "@") ||
+			        is_kind(p, i - 1, PYLEX_STRING)))
 				continue;
 			if (sq && maybe_target(p, i))
 				continue;
@@ -2526,17 +2576,17 @@ py_expr(struct py *p)
 				continue;
 			if (is_op(p, o + 1, "[") && p->match[o + 1] == c - 1 &&
 			    has_at_depth(p, o + 1, "for", false)) {
-				struct mark_span sp[2] = { span_of(p, o + 1),
-					span_of(p, c - 1) };
-				const char *v0[2] = { "[", "]" },
-					   *v1[2] = { "", "" };
+				struct mark_span sp[2] = {
+				    span_of(p, o + 1), span_of(p, c - 1)};
+				const char *v0[2] = {"[", "]"},
+				           *v1[2] = {"", ""};
 				r = expr_site(p, sp, 2, v0, v1);
 			} else if (has_at_depth(p, o, "for", false) &&
 			    !has_at_depth(p, o, ",", true)) {
-				struct mark_span sp[2] = { span_of(p, o),
-					span_of(p, c) };
-				const char *v0[2] = { "(", ")" },
-					   *v1[2] = { "([", "])" };
+				struct mark_span sp[2] = {
+				    span_of(p, o), span_of(p, c)};
+				const char *v0[2] = {"(", ")"},
+				           *v1[2] = {"([", "])"};
 				r = expr_site(p, sp, 2, v0, v1);
 			}
 			continue;
@@ -2550,15 +2600,16 @@ py_expr(struct py *p)
 			if (!has_at_depth(p, o, ",", true) ||
 			    has_at_depth(p, o, "for", false) ||
 			    contains_name(p, o, c, "yield") ||
-			    contains_name(p, o, c, "lambda")) {
+			    contains_name(p, o, c, "lambda") ||
+			    !display_ends(p, i, c)) {
 				continue;
 			} else {
-				struct mark_span sp[2] = { span_of(p, o),
-					span_of(p, c) };
-				const char *v0[2] = { par ? "(" : "[",
-					par ? ")" : "]" },
-					   *v1[2] = { par ? "[" : "(",
-					       par ? "]" : ")" };
+				struct mark_span sp[2] = {
+				    span_of(p, o), span_of(p, c)};
+				const char *v0[2] = {par ? "(" : "[",
+				    par ? ")" : "]"},
+				           *v1[2] = {par ? "[" : "(",
+				               par ? "]" : ")"};
 				r = expr_site(p, sp, 2, v0, v1);
 			}
 			continue;
@@ -2577,8 +2628,8 @@ py_expr(struct py *p)
 			    is_kind(p, a[1], PYLEX_STRING) &&
 			    tok(p, a[1])->len == 3 &&
 			    ttext(p, a[1])[1] == 'r' &&
-			    gap_plain(p, tok(p, b[0])->off,
-				tok(p, a[1])->off)) {
+			    gap_plain(
+			        p, tok(p, b[0])->off, tok(p, a[1])->off)) {
 				struct mark_span sp = span_range(p, b[0], a[1]);
 				r = expr_site1(p, sp, "");
 			}
@@ -2593,10 +2644,11 @@ py_expr(struct py *p)
 			continue;
 		if (ln->s1 == ln->s0 + 1)
 			r = expr_site1(p, span_of(p, ln->s0), "return None");
-		else if (ln->s1 == ln->s0 + 2 && is_name(p, ln->s0 + 1, "None") &&
+		else if (ln->s1 == ln->s0 + 2 &&
+		    is_name(p, ln->s0 + 1, "None") &&
 		    gap_plain(p, tok(p, ln->s0)->off, tok(p, ln->s0 + 1)->off))
-			r = expr_site1(p, span_range(p, ln->s0, ln->s0 + 1),
-			    "return");
+			r = expr_site1(
+			    p, span_range(p, ln->s0, ln->s0 + 1), "return");
 	}
 	for (size_t l = 0; l < p->nlines && r == 0 && !p->full; l++)
 		r = expr_compare(p, l);
@@ -2637,7 +2689,8 @@ int_value(const uint8_t *s, size_t n, uint64_t *ret, bool *hex, bool *unders)
 		}
 		if (s[i] >= '0' && s[i] <= '9')
 			d = s[i] - '0';
-		else if (base == 16 && (s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')
+		else if (base == 16 && (s[i] | 0x20) >= 'a' &&
+		    (s[i] | 0x20) <= 'f')
 			d = (s[i] | 0x20) - 'a' + 10;
 		else
 			return false;
@@ -2687,18 +2740,19 @@ int_literals(struct py *p)
 		if (t->kind != PYLEX_NUMBER || t->len >= sizeof(v[0]) ||
 		    !int_value(p->t + t->off, t->len, &val, &hex, &unders))
 			continue;
-		if ((t->off > 0 && (ident_char(p->t[t->off - 1]) ||
-			p->t[t->off - 1] == '.')) ||
+		if ((t->off > 0 &&
+		        (ident_char(p->t[t->off - 1]) ||
+		            p->t[t->off - 1] == '.')) ||
 		    (t->off + t->len < p->n &&
-			(ident_char(p->t[t->off + t->len]) ||
-			    p->t[t->off + t->len] == '.')))
+		        (ident_char(p->t[t->off + t->len]) ||
+		            p->t[t->off + t->len] == '.')))
 			continue;
 		memcpy(v[0], p->t + t->off, t->len);
 		v[0][t->len] = '\0';
 		if (!hex) {
 			bool natural = val >= 16 && val <= 0xffffffffu &&
 			    (pow2(val) || pow2(val + 1) ||
-				(val % 256 == 0 && val <= 0x10000));
+			        (val % 256 == 0 && val <= 0x10000));
 			if (unders)
 				snprintf(v[q++], sizeof(v[0]), "%llu",
 				    (unsigned long long)val);
@@ -2724,7 +2778,7 @@ int_literals(struct py *p)
 			tx[k].n = strlen(v[k]);
 		}
 		r = add_replace(p, MARK_ROBUST, "py.int-literal", q,
-		    &(struct mark_span){ t->off, t->len }, 1, tx);
+		    &(struct mark_span){t->off, t->len}, 1, tx);
 	}
 	return r;
 }
@@ -2733,8 +2787,8 @@ int_literals(struct py *p)
 
 #define ESC_CASE_UPPER 0x01u
 #define ESC_CASE_LOWER 0x02u
-#define ESC_LETTERS 0x04u  /* \x41 -> A */
-#define ESC_TO_HEX 0x08u   /* A -> \x41 */
+#define ESC_LETTERS 0x04u /* \x41 -> A */
+#define ESC_TO_HEX 0x08u /* A -> \x41 */
 #define ESC_NAMED_HEX 0x10u /* \n -> \x0a */
 #define ESC_HEX_NAMED 0x20u /* \x0a -> \n */
 
@@ -2756,13 +2810,13 @@ ascii_letter(unsigned c)
 
 /* Rewrite a string body; out must hold 4 * n + 1 bytes. */
 static size_t
-esc_rewrite(const uint8_t *s, size_t n, unsigned how, bool upper_default,
-    char *out)
+esc_rewrite(
+    const uint8_t *s, size_t n, unsigned how, bool upper_default, char *out)
 {
 	size_t k = 0;
 	bool upper = how & ESC_CASE_UPPER ? true
 	    : how & ESC_CASE_LOWER        ? false
-					  : upper_default;
+	                                  : upper_default;
 	const char *hx = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 
 	for (size_t i = 0; i < n;) {
@@ -2786,31 +2840,29 @@ esc_rewrite(const uint8_t *s, size_t n, unsigned how, bool upper_default,
 		    hexdig(s[i + 3]) >= 0) {
 			unsigned v = (unsigned)(hexdig(s[i + 2]) * 16 +
 			    hexdig(s[i + 3]));
-			{
-				if ((how & ESC_LETTERS) && ascii_letter(v)) {
-					out[k++] = (char)v;
-				} else if ((how & ESC_HEX_NAMED) &&
-				    (v == 9 || v == 10 || v == 13)) {
-					out[k++] = '\\';
-					out[k++] = v == 9 ? 't' : v == 10 ? 'n'
-									  : 'r';
-				} else if (how & (ESC_CASE_UPPER |
-						     ESC_CASE_LOWER)) {
-					out[k++] = '\\';
-					out[k++] = 'x';
-					out[k++] = hx[v >> 4];
-					out[k++] = hx[v & 15];
-				} else {
-					memcpy(out + k, s + i, 4);
-					k += 4;
-				}
-				i += 4;
-				continue;
+			if ((how & ESC_LETTERS) && ascii_letter(v)) {
+				out[k++] = (char)v;
+			} else if ((how & ESC_HEX_NAMED) &&
+			    (v == 9 || v == 10 || v == 13)) {
+				out[k++] = '\\';
+				out[k++] = v == 9 ? 't' : v == 10 ? 'n' : 'r';
+			} else if (how & (ESC_CASE_UPPER | ESC_CASE_LOWER)) {
+				out[k++] = '\\';
+				out[k++] = 'x';
+				out[k++] = hx[v >> 4];
+				out[k++] = hx[v & 15];
+			} else {
+				memcpy(out + k, s + i, 4);
+				k += 4;
 			}
+			i += 4;
+			continue;
 		}
 		if ((how & ESC_NAMED_HEX) &&
 		    (s[i + 1] == 'n' || s[i + 1] == 'r' || s[i + 1] == 't')) {
-			unsigned v = s[i + 1] == 'n' ? 10 : s[i + 1] == 'r' ? 13 : 9;
+			unsigned v = s[i + 1] == 'n' ? 10
+			    : s[i + 1] == 'r'        ? 13
+			                             : 9;
 			out[k++] = '\\';
 			out[k++] = 'x';
 			out[k++] = hx[v >> 4];
@@ -2827,8 +2879,7 @@ esc_rewrite(const uint8_t *s, size_t n, unsigned how, bool upper_default,
 }
 
 struct esc_stats {
-	size_t hex, hex_upper, hex_lower, hex_letter, hex_named, named,
-	    letters;
+	size_t hex, hex_upper, hex_lower, hex_letter, hex_named, named, letters;
 };
 
 static void
@@ -2861,8 +2912,8 @@ esc_scan(const uint8_t *s, size_t n, struct esc_stats *st)
 				continue;
 			}
 		}
-		st->named += s[i + 1] == 'n' || s[i + 1] == 'r' ||
-		    s[i + 1] == 't';
+		st->named +=
+		    s[i + 1] == 'n' || s[i + 1] == 'r' || s[i + 1] == 't';
 		i += 2;
 	}
 }
@@ -2876,7 +2927,7 @@ str_escape_one(struct py *p, const struct pylex_tok *t)
 	struct esc_stats st;
 	unsigned ops[3], nops = 0, combos[8], ncombo = 0;
 	uint32_t *u0 = NULL, *u1 = NULL;
-	char *out[4] = { NULL };
+	char *out[4] = {NULL};
 	struct mark_text tx[4];
 	unsigned q = 1;
 	long n0;
@@ -2923,8 +2974,8 @@ str_escape_one(struct py *p, const struct pylex_tok *t)
 			goto out;
 		}
 		m = esc_rewrite(body, n, combos[c], upper, out[q]);
-		n1 = pylex_str_decode((const uint8_t *)out[q], m, bytes, u1,
-		    4 * n + 1);
+		n1 = pylex_str_decode(
+		    (const uint8_t *)out[q], m, bytes, u1, 4 * n + 1);
 		for (unsigned k = 0; k < q; k++)
 			dup |= tx[k].n == m && memcmp(tx[k].p, out[q], m) == 0;
 		if (n1 != n0 || memcmp(u0, u1, sizeof(uint32_t) * (size_t)n0) ||
@@ -2939,7 +2990,7 @@ str_escape_one(struct py *p, const struct pylex_tok *t)
 	}
 	if (q >= 2)
 		r = add_replace(p, MARK_ROBUST, "py.str-escape", q,
-		    &(struct mark_span){ (uint32_t)(body - p->t), (uint32_t)n },
+		    &(struct mark_span){(uint32_t)(body - p->t), (uint32_t)n},
 		    1, tx);
 out:
 	for (unsigned k = 0; k < 4; k++)
@@ -2957,7 +3008,8 @@ str_escapes(struct py *p)
 	for (size_t i = 0; i < p->nsig && r == 0 && !p->full; i++) {
 		const struct pylex_tok *t = tok(p, i);
 		if (t->kind != PYLEX_STRING ||
-		    (t->flags & (PYLEX_STR_RAW | PYLEX_STR_F | PYLEX_STR_TRIPLE)) ||
+		    (t->flags &
+		        (PYLEX_STR_RAW | PYLEX_STR_F | PYLEX_STR_TRIPLE)) ||
 		    t->len < (uint32_t)t->prefix + 2)
 			continue;
 		r = str_escape_one(p, t);
@@ -2968,17 +3020,17 @@ str_escapes(struct py *p)
 /* ---- fragile: imports, blank lines, trailing whitespace ---- */
 
 /* Modules whose import order cannot matter (no import-time effects). */
-static const char *const quiet_modules[] = { "os", "sys", "re", "json",
-	"time", "socket", "struct", "base64", "argparse", "random", "string",
-	"hashlib", "hmac", "ssl", "threading", "urllib", "http", "binascii",
-	"zlib", "itertools", "functools", "collections", "subprocess",
-	"select", "datetime", "uuid", "tempfile", "shutil", "signal", "errno",
-	"math", "io", "textwrap", "typing", "pathlib", "codecs", "zipfile",
-	"tarfile", "gzip", "queue", "copy", "getpass", "platform", "secrets",
-	"ipaddress", "xml", "email", "html", "csv", "sqlite3", "ctypes",
-	"concurrent", "contextlib", "dataclasses", "enum", "abc", "operator",
-	"requests", "urllib3", "pickle", "traceback", "logging", "glob",
-	"fnmatch", "stat", "mimetypes", "warnings", NULL };
+static const char *const quiet_modules[] = {"os", "sys", "re", "json", "time",
+    "socket", "struct", "base64", "argparse", "random", "string", "hashlib",
+    "hmac", "ssl", "threading", "urllib", "http", "binascii", "zlib",
+    "itertools", "functools", "collections", "subprocess", "select", "datetime",
+    "uuid", "tempfile", "shutil", "signal", "errno", "math", "io", "textwrap",
+    "typing", "pathlib", "codecs", "zipfile", "tarfile", "gzip", "queue",
+    "copy", "getpass", "platform", "secrets", "ipaddress", "xml", "email",
+    "html", "csv", "sqlite3", "ctypes", "concurrent", "contextlib",
+    "dataclasses", "enum", "abc", "operator", "requests", "urllib3", "pickle",
+    "traceback", "logging", "glob", "fnmatch", "stat", "mimetypes", "warnings",
+    NULL};
 
 /* import a[, b] / from a.b import c[, d]: modules all quiet. */
 static bool
@@ -3060,14 +3112,16 @@ import_order(struct py *p)
 			sp[k] = line_span(p, l + k);
 			k++;
 		}
-		if (k >= 2 && (r = add_permute(p, MARK_FRAGILE,
-				   "py.import-order", sp, k)) < 0)
+		if (k >= 2 &&
+		    (r = add_permute(
+		         p, MARK_FRAGILE, "py.import-order", sp, k)) < 0)
 			return r;
 		for (size_t j = 0; j < k; j++) {
 			struct mark_span it[3];
 			size_t n = import_items(p, l + j, it);
-			if (n >= 2 && (r = add_permute(p, MARK_FRAGILE,
-					   "py.import-order", it, n)) < 0)
+			if (n >= 2 &&
+			    (r = add_permute(p, MARK_FRAGILE, "py.import-order",
+			         it, n)) < 0)
 				return r;
 		}
 		l += k;
@@ -3100,10 +3154,11 @@ blank_lines(struct py *p, uint8_t *used)
 		char v[2][4];
 		struct mark_text tx[2];
 
-		if (!(ln->level == 0 || (ln->level == 1 && owned_by_class(p, l))))
+		if (!(ln->level == 0 ||
+		        (ln->level == 1 && owned_by_class(p, l))))
 			continue;
 		if (!(block_start(p, l) || block_start(p, l - 1) ||
-			p->lines[l - 1].level > ln->level))
+		        p->lines[l - 1].level > ln->level))
 			continue;
 		if (is_op(p, p->lines[l - 1].s0, "@") &&
 		    p->lines[l - 1].level == ln->level)
@@ -3129,7 +3184,7 @@ blank_lines(struct py *p, uint8_t *used)
 		tx[1].p = v[1];
 		tx[1].n = k == 1 ? 2 : k - 1;
 		if ((r = add_replace(p, MARK_FRAGILE, "py.blank-lines", 2,
-			 &(struct mark_span){ p->all[first].off, k }, 1, tx)) < 0)
+		         &(struct mark_span){p->all[first].off, k}, 1, tx)) < 0)
 			return r;
 		for (uint32_t i = first; i < to; i++)
 			used[i] = 1;
@@ -3172,8 +3227,8 @@ trailing_ws(struct py *p, const uint8_t *used)
 			tx[1].n = t->len;
 		}
 		if ((r = add_replace(p, MARK_FRAGILE, "py.trailing-ws", 2,
-			 &(struct mark_span){ j, t->off + t->len - j }, 1,
-			 tx)) < 0)
+		         &(struct mark_span){j, t->off + t->len - j}, 1, tx)) <
+		    0)
 			return r;
 	}
 	return 0;
@@ -3204,34 +3259,41 @@ quote_style(struct py *p)
 		if (memchr(b, '\'', n) || memchr(b, '"', n) ||
 		    (n > 0 && b[n - 1] == '\\'))
 			continue;
+		/* ''"x" must not become """x": no quote right next to it. */
+		if ((t->off > 0 &&
+		        (p->t[t->off - 1] == '\'' ||
+		            p->t[t->off - 1] == '"')) ||
+		    (t->off + t->len < p->n &&
+		        (p->t[t->off + t->len] == '\'' ||
+		            p->t[t->off + t->len] == '"')))
+			continue;
 		tx[0].p = tx[1].p = q == '"' ? "\"" : "'";
 		tx[2].p = tx[3].p = o == '"' ? "\"" : "'";
 		tx[0].n = tx[1].n = tx[2].n = tx[3].n = 1;
 		if ((r = add_replace(p, MARK_FRAGILE, "py.quote", 2,
-			 (struct mark_span[2]){ { t->off + t->prefix, 1 },
-			     { t->off + t->len - 1, 1 } },
-			 2, tx)) < 0)
+		         (struct mark_span[2]){
+		             {t->off + t->prefix, 1}, {t->off + t->len - 1, 1}},
+		         2, tx)) < 0)
 			return r;
 	}
 	return 0;
 }
 
 /* Words of comments that have a synonym of the same length of use. */
-static const char *const comment_words[][2] = { { "check", "verify" },
-	{ "send", "transmit" }, { "build", "construct" }, { "get", "fetch" },
-	{ "start", "begin" }, { "try", "attempt" }, { "print", "show" },
-	{ "write", "save" }, { "simple", "basic" }, { "helper", "utility" },
-	{ "big", "large" }, { "first", "initial" }, { "maybe", "possibly" },
-	{ "probably", "likely" }, { "ignore", "skip" }, { "wait", "pause" },
-	{ "response", "reply" }, { "run", "execute" }, { "create", "make" },
-	{ "trigger", "fire" }, { "enough", "sufficient" },
-	{ "quickly", "fast" }, { "confirm", "verify" }, { "grab", "fetch" },
-	{ "returns", "gives" }, { "usually", "normally" },
-	{ "needed", "required" }, { "done", "finished" } };
+static const char *const comment_words[][2] = {{"check", "verify"},
+    {"send", "transmit"}, {"build", "construct"}, {"get", "fetch"},
+    {"start", "begin"}, {"try", "attempt"}, {"print", "show"},
+    {"write", "save"}, {"simple", "basic"}, {"helper", "utility"},
+    {"big", "large"}, {"first", "initial"}, {"maybe", "possibly"},
+    {"probably", "likely"}, {"ignore", "skip"}, {"wait", "pause"},
+    {"response", "reply"}, {"run", "execute"}, {"create", "make"},
+    {"trigger", "fire"}, {"enough", "sufficient"}, {"quickly", "fast"},
+    {"confirm", "verify"}, {"grab", "fetch"}, {"returns", "gives"},
+    {"usually", "normally"}, {"needed", "required"}, {"done", "finished"}};
 
-static const char *const special_comments[] = { "noqa", "type:", "pylint",
-	"fmt:", "isort", "pragma", "nosec", "mypy", "pyright", "-*-", "vim:",
-	"coding:", "coding=", NULL };
+static const char *const special_comments[] = {"noqa", "type:", "pylint",
+    "fmt:", "isort", "pragma", "nosec", "mypy", "pyright", "-*-",
+    "vim:", "coding:", "coding=", NULL};
 
 static int
 comment_one(struct py *p, const struct pylex_tok *t)
@@ -3241,7 +3303,7 @@ comment_one(struct py *p, const struct pylex_tok *t)
 
 	for (size_t k = 0; special_comments[k] != NULL; k++)
 		if (memmem(s, t->len, special_comments[k],
-		    strlen(special_comments[k])) != NULL)
+		        strlen(special_comments[k])) != NULL)
 			return 0;
 	if (t->off == 0 && t->len > 1 && s[1] == '!')
 		return 0;
@@ -3255,9 +3317,10 @@ comment_one(struct py *p, const struct pylex_tok *t)
 		while (e < t->len && ascii_letter(s[e]))
 			e++;
 		n = e - i;
-		if (n >= sizeof(lower) || !(s[i - 1] == ' ' || s[i - 1] == '#' ||
-		    s[i - 1] == '(') || (e < t->len && !strchr(" ,.;:!?)",
-		    s[e])) || (e < t->len && s[e] == '\0')) {
+		if (n >= sizeof(lower) ||
+		    !(s[i - 1] == ' ' || s[i - 1] == '#' || s[i - 1] == '(') ||
+		    (e < t->len && !strchr(" ,.;:!?)", s[e])) ||
+		    (e < t->len && s[e] == '\0')) {
 			i = e;
 			continue;
 		}
@@ -3279,12 +3342,12 @@ comment_one(struct py *p, const struct pylex_tok *t)
 					alt[j] = (char)(alt[j] & ~0x20);
 		}
 		if (alt[0]) {
-			struct mark_text tx[2] = { { (const char *)s + i, n },
-				{ alt, strlen(alt) } };
+			struct mark_text tx[2] = {
+			    {(const char *)s + i, n}, {alt, strlen(alt)}};
 			if ((r = add_replace(p, MARK_FRAGILE, "py.comment", 2,
-				 &(struct mark_span){ t->off + (uint32_t)i,
-				     (uint32_t)n },
-				 1, tx)) < 0)
+			         &(struct mark_span){
+			             t->off + (uint32_t)i, (uint32_t)n},
+			         1, tx)) < 0)
 				return r;
 		}
 		i = e;
@@ -3302,8 +3365,8 @@ comments(struct py *p)
 			continue;
 		/* The coding cookie lives in the first two lines. */
 		if (p->all[i].line <= 2 &&
-		    memmem(p->t + p->all[i].off, p->all[i].len, "coding",
-			6) != NULL)
+		    memmem(p->t + p->all[i].off, p->all[i].len, "coding", 6) !=
+		        NULL)
 			continue;
 		if ((r = comment_one(p, &p->all[i])) < 0)
 			return r;
@@ -3314,14 +3377,14 @@ comments(struct py *p)
 /* ---- driver ---- */
 
 /* Frame and code introspection: locals are reachable by name. */
-static const char *const dynamic_frames[] = { "_getframe", "currentframe",
-	"f_locals", "f_back", "settrace", "setprofile", "inspect",
-	"co_varnames", "__code__", "capture_locals", "pdb", NULL };
+static const char *const dynamic_frames[] = {"_getframe", "currentframe",
+    "f_locals", "f_back", "settrace", "setprofile", "inspect", "co_varnames",
+    "__code__", "capture_locals", "pdb", NULL};
 
 /* Signature introspection: parameter names are visible. */
-static const char *const dynamic_params[] = { "signature",
-	"getfullargspec", "getargspec", "__signature__", "__defaults__",
-	"__kwdefaults__", "__code__", "inspect", "__wrapped__", NULL };
+static const char *const dynamic_params[] = {"signature", "getfullargspec",
+    "getargspec", "__signature__", "__defaults__", "__kwdefaults__", "__code__",
+    "inspect", "__wrapped__", NULL};
 
 struct words_arg {
 	struct py *p;
@@ -3338,15 +3401,15 @@ add_word(void *arg, const uint8_t *w, size_t n)
 }
 
 /* Ways to see the order in which names were bound. */
-static const char *const dynamic_order[] = { "globals", "vars", "dir",
-	"locals", "__dict__", "inspect", "getmembers", "modules", "eval",
-	"exec", "execfile", "__annotations__", NULL };
+static const char *const dynamic_order[] = {"globals", "vars", "dir", "locals",
+    "__dict__", "inspect", "getmembers", "modules", "eval", "exec", "execfile",
+    "__annotations__", NULL};
 
 static int
 setup(struct py *p)
 {
 	size_t dq = 0, sq = 0;
-	struct words_arg wa = { p, 0 };
+	struct words_arg wa = {p, 0};
 	int r;
 
 	p->gnext = malloc(sizeof(uint32_t) * (p->nsig + 1));
@@ -3371,7 +3434,7 @@ setup(struct py *p)
 			sl = map_get(&p->names, ttext(p, i), tok(p, i)->len);
 			if (sl == NULL) {
 				if ((r = map_add(&p->names, ttext(p, i),
-					 tok(p, i)->len, (uint32_t)i)) < 0) {
+				         tok(p, i)->len, (uint32_t)i)) < 0) {
 					free(last);
 					return r;
 				}
@@ -3382,9 +3445,9 @@ setup(struct py *p)
 			last[sl ? sl->val : i] = (uint32_t)i;
 			if ((p->flag[i] & SF_KWKEY) &&
 			    map_get(&p->kwkeys, ttext(p, i), tok(p, i)->len) ==
-				NULL &&
+			        NULL &&
 			    (r = map_add(&p->kwkeys, ttext(p, i),
-				 tok(p, i)->len, 0)) < 0) {
+			         tok(p, i)->len, 0)) < 0) {
 				free(last);
 				return r;
 			}
@@ -3408,7 +3471,7 @@ setup(struct py *p)
 			sq++;
 		if (!(t->flags & PYLEX_STR_F) &&
 		    (r = map_add(&p->strs, p->t + t->off + t->prefix + 1,
-			 t->len - t->prefix - 2, 0)) < 0)
+		         t->len - t->prefix - 2, 0)) < 0)
 			return r;
 	}
 	p->quote = sq > dq ? '\'' : '"';
@@ -3425,7 +3488,7 @@ setup(struct py *p)
 			if (tok_in(p, i, dynamic_order))
 				p->dyn_order = true;
 			if ((is_name(p, i, "eval") || is_name(p, i, "exec") ||
-				is_name(p, i, "execfile")))
+			        is_name(p, i, "execfile")))
 				p->has_eval = true;
 			if (is_name(p, i, "import") && is_op(p, i + 1, "*"))
 				p->star_import = true;
@@ -3444,8 +3507,8 @@ setup(struct py *p)
 		if ((is_name(p, s, "print") || is_name(p, s, "exec")) &&
 		    s + 1 < ln->s1 &&
 		    (is_kind(p, s + 1, PYLEX_STRING) ||
-			is_kind(p, s + 1, PYLEX_NUMBER) ||
-			is_ident_tok(p, s + 1) || is_op(p, s + 1, ">>")))
+		        is_kind(p, s + 1, PYLEX_NUMBER) ||
+		        is_ident_tok(p, s + 1) || is_op(p, s + 1, ">>")))
 			p->py2 = true;
 		if (is_name(p, s, "except")) {
 			uint32_t c = header_colon(p, l, s + 1);
@@ -3479,6 +3542,7 @@ teardown(struct py *p)
 	map_fini(&p->strwords);
 	map_fini(&p->defs);
 	map_fini(&p->classes);
+	map_fini(&p->class_lines);
 	map_fini(&p->resv);
 	free(p->all);
 	free(p->sig);
@@ -3502,8 +3566,8 @@ mark_lang_python(struct mark_set *set)
 	int r;
 
 	memset(&p, 0, sizeof(p));
-	buf_init(&p.resv_pool, (size_t)PY_RENAME_SITES_MAX * 3 *
-	    sizeof(char *));
+	buf_init(
+	    &p.resv_pool, (size_t)PY_RENAME_SITES_MAX * 3 * sizeof(char *));
 	if (set->len == 0 || set->len > PY_TEXT_MAX ||
 	    memchr(set->text, 0, set->len) != NULL ||
 	    !emb_utf8_valid(set->text, set->len))

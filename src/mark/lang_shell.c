@@ -2195,6 +2195,8 @@ mark_lang_shell(struct mark_set *set)
 		goto out;
 	r = fragile_sites(S);
 out:
+	if (r == EMB_ETOOBIG)
+		r = 0; /* the set is full: what we have stays */
 	clex_map_fini(&N.raw);
 	clex_map_fini(&N.lex);
 	free(N.rawcount);

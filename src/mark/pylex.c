@@ -112,16 +112,16 @@ prefix_flags(const uint8_t *p, size_t n)
 	return (int)f;
 }
 
-static size_t scan_string(const struct pylex *lx, size_t i, unsigned flags,
-    unsigned nest);
+static size_t
+scan_string(const struct pylex *lx, size_t i, unsigned flags, unsigned nest);
 
 /*
  * Scan an f-string replacement field starting after its '{'; returns the
  * offset after the closing '}' or SCAN_FAIL.
  */
 static size_t
-scan_field(const struct pylex *lx, size_t i, uint8_t quote, bool triple,
-    unsigned nest)
+scan_field(
+    const struct pylex *lx, size_t i, uint8_t quote, bool triple, unsigned nest)
 {
 	const uint8_t *p = lx->p;
 	size_t depth = 0;
@@ -165,13 +165,14 @@ scan_field(const struct pylex *lx, size_t i, uint8_t quote, bool triple,
 				if (c == '}')
 					return i + 1;
 				if (c == '{') {
-					i = scan_field(lx, i + 1, quote, triple,
-					    nest + 1);
+					i = scan_field(
+					    lx, i + 1, quote, triple, nest + 1);
 					if (i == SCAN_FAIL)
 						return SCAN_FAIL;
 					continue;
 				}
-				if (c == quote || (!triple && newline_at(lx, i)))
+				if (c == quote ||
+				    (!triple && newline_at(lx, i)))
 					return SCAN_FAIL;
 				i += c == '\\' && i + 1 < lx->len ? 2 : 1;
 			}
@@ -239,8 +240,8 @@ scan_number(const struct pylex *lx, size_t i)
 	const uint8_t *p = lx->p;
 	size_t n = lx->len;
 
-	if (p[i] == '0' && i + 1 < n &&
-	    strchr("xXoObB", p[i + 1]) != NULL && p[i + 1] != '\0') {
+	if (p[i] == '0' && i + 1 < n && strchr("xXoObB", p[i + 1]) != NULL &&
+	    p[i + 1] != '\0') {
 		i += 2;
 		while (i < n && (is_hex(p[i]) || p[i] == '_'))
 			i++;
@@ -268,11 +269,10 @@ scan_number(const struct pylex *lx, size_t i)
 	return i;
 }
 
-static const char *const ops3[] = { "**=", "//=", ">>=", "<<=", "...",
-	NULL };
-static const char *const ops2[] = { "**", "//", ">>", "<<", "<=", ">=",
-	"==", "!=", "->", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=",
-	":=", "<>", NULL };
+static const char *const ops3[] = {"**=", "//=", ">>=", "<<=", "...", NULL};
+static const char *const ops2[] = {"**", "//", ">>", "<<",
+    "<=", ">=", "==", "!=", "->",
+    "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@=", ":=", "<>", NULL};
 static const char ops1[] = "+-*/%@&|^~<>()[]{},:.;=";
 
 static size_t
@@ -299,15 +299,15 @@ count_lines(const uint8_t *p, size_t n)
 	uint32_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (p[i] == '\n' || (p[i] == '\r' && (i + 1 >= n ||
-		    p[i + 1] != '\n')))
+		if (p[i] == '\n' ||
+		    (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n')))
 			k++;
 	return k;
 }
 
 static enum pylex_kind
-emit(struct pylex *lx, struct pylex_tok *tok, enum pylex_kind kind,
-    size_t off, size_t end)
+emit(struct pylex *lx, struct pylex_tok *tok, enum pylex_kind kind, size_t off,
+    size_t end)
 {
 	memset(tok, 0, sizeof(*tok));
 	tok->kind = (uint8_t)kind;
@@ -389,8 +389,8 @@ indentation(struct pylex *lx, struct pylex_tok *tok)
  * (scanning it again from every later line could take quadratic time).
  */
 static enum pylex_kind
-bad_string(struct pylex *lx, struct pylex_tok *tok, size_t i, size_t q,
-    unsigned flags)
+bad_string(
+    struct pylex *lx, struct pylex_tok *tok, size_t i, size_t q, unsigned flags)
 {
 	const uint8_t *p = lx->p;
 	size_t end = q + 1;
@@ -459,9 +459,8 @@ again:
 		return emit(lx, tok, PYLEX_COMMENT, i, end);
 	}
 	if (newline_at(lx, i)) {
-		enum pylex_kind k = lx->depth == 0 && lx->content
-		    ? PYLEX_NEWLINE
-		    : PYLEX_NL;
+		enum pylex_kind k =
+		    lx->depth == 0 && lx->content ? PYLEX_NEWLINE : PYLEX_NL;
 		bool had = lx->content;
 		end = i + newline_at(lx, i);
 		emit(lx, tok, k, i, end);
@@ -489,8 +488,8 @@ again:
 				size_t e = scan_string(lx, end, (unsigned)f, 0);
 				uint32_t line = lx->line;
 				if (e == SCAN_FAIL)
-					return bad_string(lx, tok, i, end,
-					    (unsigned)f);
+					return bad_string(
+					    lx, tok, i, end, (unsigned)f);
 				emit(lx, tok, PYLEX_STRING, i, e);
 				tok->flags = (uint8_t)f;
 				tok->prefix = (uint8_t)(end - i);
@@ -573,11 +572,11 @@ pylex_all(const uint8_t *p, size_t len, size_t max, struct pylex_tok **ret,
 	return 0;
 }
 
-static const char *const keywords[] = { "False", "None", "True", "and", "as",
-	"assert", "async", "await", "break", "class", "continue", "def", "del",
-	"elif", "else", "except", "finally", "for", "from", "global", "if",
-	"import", "in", "is", "lambda", "nonlocal", "not", "or", "pass",
-	"raise", "return", "try", "while", "with", "yield", NULL };
+static const char *const keywords[] = {"False", "None", "True", "and", "as",
+    "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+    "return", "try", "while", "with", "yield", NULL};
 
 bool
 pylex_is_keyword(const uint8_t *p, size_t n)
@@ -601,8 +600,8 @@ hexval(uint8_t c)
 }
 
 long
-pylex_str_decode(const uint8_t *s, size_t n, bool bytes, uint32_t *out,
-    size_t max)
+pylex_str_decode(
+    const uint8_t *s, size_t n, bool bytes, uint32_t *out, size_t max)
 {
 	size_t k = 0;
 
@@ -663,7 +662,8 @@ pylex_str_decode(const uint8_t *s, size_t n, bool bytes, uint32_t *out,
 			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
 			    hexval(s[i + 2]) < 0)
 				return -1;
-			u = (uint32_t)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			u = (uint32_t)(hexval(s[i + 1]) * 16 +
+			    hexval(s[i + 2]));
 			i += 3;
 			break;
 		case 'u':

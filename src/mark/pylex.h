@@ -29,17 +29,17 @@
 #include "common/err.h"
 
 enum pylex_kind {
-	PYLEX_END,     /* end of input (zero length) */
-	PYLEX_NAME,    /* identifier or keyword */
-	PYLEX_NUMBER,  /* integer, float or imaginary literal */
-	PYLEX_STRING,  /* one string literal, prefix and quotes included */
-	PYLEX_OP,      /* operator or delimiter */
+	PYLEX_END, /* end of input (zero length) */
+	PYLEX_NAME, /* identifier or keyword */
+	PYLEX_NUMBER, /* integer, float or imaginary literal */
+	PYLEX_STRING, /* one string literal, prefix and quotes included */
+	PYLEX_OP, /* operator or delimiter */
 	PYLEX_COMMENT, /* from '#' to the end of the line, newline excluded */
 	PYLEX_NEWLINE, /* end of a logical line (zero length at EOF) */
-	PYLEX_NL,      /* newline that does not end a logical line */
-	PYLEX_INDENT,  /* the leading whitespace of a deeper line */
-	PYLEX_DEDENT,  /* zero length, one per closed indentation level */
-	PYLEX_ERROR    /* something that is not Python */
+	PYLEX_NL, /* newline that does not end a logical line */
+	PYLEX_INDENT, /* the leading whitespace of a deeper line */
+	PYLEX_DEDENT, /* zero length, one per closed indentation level */
+	PYLEX_ERROR /* something that is not Python */
 };
 
 /* String flags (pylex_tok.flags of a STRING token). */
@@ -56,10 +56,10 @@ enum pylex_kind {
 struct pylex_tok {
 	uint32_t off;
 	uint32_t len;
-	uint32_t line;  /* 1-based line of the first byte */
+	uint32_t line; /* 1-based line of the first byte */
 	uint16_t depth; /* bracket depth; a bracket has its outside depth */
-	uint8_t kind;   /* enum pylex_kind */
-	uint8_t flags;  /* PYLEX_STR_* */
+	uint8_t kind; /* enum pylex_kind */
+	uint8_t flags; /* PYLEX_STR_* */
 	uint8_t prefix; /* string prefix length: the quote is at off+prefix */
 };
 
@@ -74,8 +74,8 @@ struct pylex {
 	uint32_t altindent[PYLEX_INDENT_MAX];
 	unsigned nindent;
 	unsigned dedents; /* DEDENT tokens still to hand out */
-	bool bol;         /* at the start of a line that may be logical */
-	bool content;     /* the logical line has a token already */
+	bool bol; /* at the start of a line that may be logical */
+	bool content; /* the logical line has a token already */
 	bool done;
 	size_t errors;
 };
@@ -98,8 +98,8 @@ enum pylex_kind pylex_next(struct pylex *lx, struct pylex_tok *tok);
  * more tokens, or EMB_ENOMEM.  *ret_errors gets the number of ERROR
  * tokens and other malformations seen.
  */
-int pylex_all(const uint8_t *p, size_t len, size_t max,
-    struct pylex_tok **ret, size_t *ret_n, size_t *ret_errors) EMB_MUST_USE;
+int pylex_all(const uint8_t *p, size_t len, size_t max, struct pylex_tok **ret,
+    size_t *ret_n, size_t *ret_errors) EMB_MUST_USE;
 
 /* Whether the n bytes at p are a Python 3 keyword (soft ones excluded). */
 bool pylex_is_keyword(const uint8_t *p, size_t n);
@@ -112,7 +112,7 @@ bool pylex_is_keyword(const uint8_t *p, size_t n);
  * units (at most max written), or -1 for an escape it does not decode
  * (\N{...}) or malformed input.
  */
-long pylex_str_decode(const uint8_t *body, size_t n, bool bytes,
-    uint32_t *out, size_t max);
+long pylex_str_decode(
+    const uint8_t *body, size_t n, bool bytes, uint32_t *out, size_t max);
 
 #endif

@@ -8,8 +8,9 @@
 #define CTX 3 /* tokens of context on each side */
 #define FRAG_TOKENS 24 /* most tokens a variant may span */
 #define RAW_CTX 12 /* bytes of raw context for fragile spans */
-#define PERMUTE_MIN 3 /* fewest tokens a permuted block needs */
+#define PERMUTE_MIN 8 /* fewest tokens a block located alone needs */
 #define CAND_MAX 4096 /* candidates examined per lookup */
+#define BLOCK_PREFIX 16 /* tokens that locate a moved block */
 
 static uint64_t
 ctx_of(const struct trace_tok *t)
@@ -80,6 +81,10 @@ ctx_equal(
 	return true;
 }
 
+struct extractor;
+static bool
+strict_equal(const struct extractor *x, size_t o, size_t s, size_t n);
+
 struct extractor {
 	const struct mark_set *set;
 	enum mark_lang lang;
@@ -89,9 +94,47 @@ struct extractor {
 	const struct trace_tokens *st;
 	struct index ix;
 	bool *replaced; /* original tokens touched by a REPLACE span */
+	uint64_t *ostrict, *sstrict; /* exact, strings by their body */
 	struct mark_span *all; /* every span, sorted, for raw contexts */
 	size_t nall;
 };
+
+/*
+ * A token's strict value: its exact hash, but a string by its body alone,
+ * so a formatter that changes quote style keeps contexts intact.
+ */
+static uint64_t *
+strict_values(const struct trace_tokens *t, const uint8_t *text)
+{
+	uint64_t *v = calloc(t->n + 1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct trace_tok *k = &t->v[i];
+		if (k->type == TRACE_TOK_STRING && k->len > k->pre + k->post)
+			v[i] = trace_hash(
+			    text + k->off + k->pre, k->len - k->pre - k->post);
+		else
+			v[i] = k->exact;
+	}
+	return v;
+}
+
+/*
+ * Whether original tokens [o, o + n) and sample tokens [s, s + n) agree:
+ * tokens of the original that some site varies match anything, the
+ * others must match strictly.
+ */
+static bool
+strict_equal(const struct extractor *x, size_t o, size_t s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!x->replaced[o + i] &&
+		    x->ostrict[o + i] != x->sstrict[s + i])
+			return false;
+	return true;
+}
 
 /* Tokens of the original overlapping [off, end): [*a, *b). */
 static void
@@ -146,6 +189,61 @@ variant_tokens(const struct extractor *x, size_t a, size_t b,
 	return 0;
 }
 
+/*
+ * Whether some variant of span k of site s changes the strict value of
+ * the tokens [a, b) it falls in (a quote-style choice does not: strings
+ * compare by their body).  Such tokens are wildcards in contexts.
+ */
+static bool
+changes_strict(struct extractor *x, const struct mark_site *s, uint32_t k,
+    size_t a, size_t b)
+{
+	const struct trace_tok *t;
+
+	(void)k;
+	if (b != a + 1 || x->orig->v[a].type != TRACE_TOK_STRING)
+		return a < b;
+	t = &x->orig->v[a];
+	for (unsigned v = 0; v < s->q; v++) {
+		struct trace_tokens ft;
+		struct buf frag;
+		size_t pos = t->off;
+		bool same, fail = false;
+		/* Every span of the site inside this token takes variant v. */
+		buf_init(&frag, 1 << 16);
+		for (uint32_t j = 0; j < s->nspans && !fail; j++) {
+			const struct mark_span *sj =
+			    &x->set->spans[s->span0 + j];
+			struct mark_text vt;
+			if (sj->off < t->off ||
+			    sj->off + sj->len > t->off + t->len)
+				continue;
+			vt = mark_site_text(x->set, s, v, j);
+			fail = buf_append(&frag, x->set->text + pos,
+			           sj->off - pos) < 0 ||
+			    buf_append(&frag, vt.p, vt.n) < 0;
+			pos = sj->off + sj->len;
+		}
+		if (fail ||
+		    buf_append(
+		        &frag, x->set->text + pos, t->off + t->len - pos) < 0 ||
+		    trace_tokens_scan(x->lang, frag.data, frag.len, &ft) < 0) {
+			buf_fini(&frag);
+			return true;
+		}
+		same = ft.n == 1 && ft.v[0].type == TRACE_TOK_STRING &&
+		    ft.v[0].len > ft.v[0].pre + ft.v[0].post &&
+		    trace_hash(frag.data + ft.v[0].pre,
+		        ft.v[0].len - ft.v[0].pre - ft.v[0].post) ==
+		        x->ostrict[a];
+		trace_tokens_fini(&ft);
+		buf_fini(&frag);
+		if (!same)
+			return true;
+	}
+	return false;
+}
+
 /* One REPLACE span read by token context: add to votes. */
 static int
 vote_tokens(struct extractor *x, const struct mark_site *s,
@@ -179,7 +277,8 @@ vote_tokens(struct extractor *x, const struct mark_site *s,
 		size_t p = h - 1, q;
 		if (++examined > CAND_MAX)
 			break;
-		if (x->ix.keys[p] != key || !ctx_equal(ov, a - CTX, sv, p))
+		if (x->ix.keys[p] != key || !ctx_equal(ov, a - CTX, sv, p) ||
+		    !strict_equal(x, a - CTX, p, CTX))
 			continue;
 		q = p + CTX;
 		for (unsigned v = 0; v < s->q; v++) {
@@ -189,7 +288,8 @@ vote_tokens(struct extractor *x, const struct mark_site *s,
 			for (k = 0; k < en[v]; k++)
 				if (sv[q + k].exact != ev[v][k])
 					break;
-			if (k < en[v] || !ctx_equal(ov, b, sv, q + en[v]))
+			if (k < en[v] || !ctx_equal(ov, b, sv, q + en[v]) ||
+			    !strict_equal(x, b, q + en[v], CTX))
 				continue;
 			votes[v]++;
 			break;
@@ -267,6 +367,8 @@ find_block(const struct extractor *x, size_t a, size_t b)
 
 	if (b - a < PERMUTE_MIN || b - a < CTX)
 		return -1;
+	if (b - a > BLOCK_PREFIX)
+		b = a + BLOCK_PREFIX; /* tolerate edits further in */
 	key = kgram(ov, a);
 	for (uint32_t h = x->ix.head[key & x->ix.mask]; h != 0;
 	     h = x->ix.next[h - 1]) {
@@ -289,13 +391,85 @@ find_block(const struct extractor *x, size_t a, size_t b)
 	return found == 1 ? where : -1; /* absent or ambiguous */
 }
 
+/*
+ * Read a PERMUTE site in place: the tokens from its first span to its
+ * last, anchored by the tokens before it, compared with the order each
+ * variant would give.  Works for short blocks (modifiers, meta lines)
+ * that cannot be located on their own.
+ */
+static int
+read_permute_window(const struct extractor *x, const struct mark_site *s)
+{
+	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
+	size_t a[3] = {0}, b[3] = {0}, n = s->nspans, len = 0, examined = 0;
+	unsigned votes[MARK_Q_MAX] = {0}, total = 0, best = 0;
+	uint64_t key;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct mark_span *sp = &x->set->spans[s->span0 + k];
+		tokens_over(x->orig, sp->off, sp->off + sp->len, &a[k], &b[k]);
+		if (a[k] == b[k] || (k > 0 && a[k] < b[k - 1]))
+			return -1;
+	}
+	len = b[n - 1] - a[0];
+	if (a[0] < CTX || b[n - 1] + CTX > x->orig->n || len > 4096)
+		return -1;
+	key = kgram(ov, a[0] - CTX);
+	for (uint32_t h = x->ix.head[key & x->ix.mask]; h != 0;
+	     h = x->ix.next[h - 1]) {
+		size_t p = h - 1;
+		if (++examined > CAND_MAX)
+			break;
+		if (x->ix.keys[p] != key || !ctx_equal(ov, a[0] - CTX, sv, p) ||
+		    !strict_equal(x, a[0] - CTX, p, CTX) ||
+		    p + CTX + len + CTX > x->st->n)
+			continue;
+		unsigned matched = 0, which = 0;
+		for (unsigned v = 0; v < s->q; v++) {
+			const uint8_t *perm = mark_permutation((unsigned)n, v);
+			size_t q = p + CTX;
+			bool ok = true;
+			/* Slot k shows block perm[k]; gaps stay in place. */
+			for (size_t k = 0; k < n && ok; k++) {
+				size_t src = perm[k];
+				for (size_t t = a[src]; t < b[src] && ok;
+				     t++, q++)
+					ok = x->replaced[t]
+					    ? ctx_of(&ov[t]) == ctx_of(&sv[q])
+					    : x->ostrict[t] == x->sstrict[q];
+				if (k + 1 < n)
+					for (size_t t = b[k];
+					     t < a[k + 1] && ok; t++, q++)
+						ok = ctx_of(&ov[t]) ==
+						    ctx_of(&sv[q]);
+			}
+			if (ok && ctx_equal(ov, b[n - 1], sv, q) &&
+			    strict_equal(x, b[n - 1], q, CTX)) {
+				matched++;
+				which = v;
+			}
+		}
+		/* Blocks that look alike (renamed names only) tell nothing. */
+		if (matched == 1)
+			votes[which]++;
+	}
+	for (unsigned v = 0; v < s->q; v++) {
+		total += votes[v];
+		if (votes[v] > votes[best])
+			best = v;
+	}
+	return total > 0 && 3 * votes[best] >= 2 * total ? (int)best : -1;
+}
+
 static void
 read_permute(const struct extractor *x, const struct mark_site *s, int *ret)
 {
 	long pos[3];
 	unsigned order[3], n = s->nspans;
 
-	*ret = -1;
+	if ((*ret = read_permute_window(x, s)) >= 0)
+		return;
+	/* The blocks moved apart: locate each on its own. */
 	for (unsigned k = 0; k < n; k++) {
 		const struct mark_span *sp = &x->set->spans[s->span0 + k];
 		size_t a, b;
@@ -400,8 +574,11 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 	for (size_t i = 0; i < set->nsites; i++)
 		observed[i] = -1;
 	x.replaced = calloc(orig->n + 1, sizeof(bool));
+	x.ostrict = strict_values(orig, set->text);
+	x.sstrict = strict_values(stoks, sample);
 	x.all = calloc(set->nspans + 1, sizeof(*x.all));
-	if (x.replaced == NULL || x.all == NULL) {
+	if (x.replaced == NULL || x.all == NULL || x.ostrict == NULL ||
+	    x.sstrict == NULL) {
 		r = EMB_ENOMEM;
 		goto out;
 	}
@@ -414,6 +591,8 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 			if (s->shape != MARK_REPLACE)
 				continue;
 			tokens_over(orig, sp->off, sp->off + sp->len, &a, &b);
+			if (!changes_strict(&x, s, k, a, b))
+				continue;
 			for (; a < b; a++)
 				x.replaced[a] = true;
 		}
@@ -436,6 +615,8 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 out:
 	index_fini(&x.ix);
 	free(x.replaced);
+	free(x.ostrict);
+	free(x.sstrict);
 	free(x.all);
 	return r;
 }

@@ -278,9 +278,16 @@ emit(struct lexer *lx, size_t off, size_t len, enum trace_tok_type type,
 		a = fmix64(hash_bytes(p, len, lx->def->ci) ^ TAG_KEYWORD);
 		break;
 	case TRACE_TOK_PUNCT:
-		a = lx->def->fam == FAM_PROSE ?
-		    0 :
-		    fmix64(hash_bytes(p, len, false) ^ TAG_PUNCT);
+		/*
+		 * Prose punctuation is layout; so is a shell or PowerShell
+		 * ';', which a newline can always replace.
+		 */
+		if (lx->def->fam == FAM_PROSE ||
+		    (p[0] == ';' && (lx->def->fam == FAM_SHELL ||
+					lx->def->fam == FAM_POWERSHELL)))
+			a = 0;
+		else
+			a = fmix64(hash_bytes(p, len, false) ^ TAG_PUNCT);
 		break;
 	case TRACE_TOK_WORD:
 	default:
@@ -651,7 +658,8 @@ lex_shell(struct lexer *lx)
 		struct quote q = {c, '\\', false, true, false};
 		return emit_quoted(lx, i, 1, &q);
 	}
-	if (c == '<' && d == '<' && (i + 2 >= n || s[i + 2] != '<'))
+	if (c == '<' && d == '<' && (i + 2 >= n || s[i + 2] != '<') &&
+	    (i == 0 || s[i - 1] != '<'))
 		return lex_heredoc_op(lx);
 	if (c == '$') {
 		if (d == '\'' || d == '"') {

@@ -12,7 +12,8 @@
  *    (and a few builtin names nobody renames) and punctuation keep their
  *    own text.  In prose, words are lower-cased and a short list of stop
  *    words, and all punctuation, get abstract 0: they are absent from the
- *    abstract stream (but still present as tokens).
+ *    abstract stream (but still present as tokens).  So does ';' in shell
+ *    and PowerShell, where a newline is equivalent.
  *
  * Comments and layout produce no token at all.  Punctuation is one token
  * per byte, so "a+=1" and "a += 1" tokenise alike.  Strings cover their

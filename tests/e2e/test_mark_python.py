@@ -308,22 +308,43 @@ class Scope(object):
         self.node, self.parent, self.depth = node, parent, depth
         self.info = scope_info(node)
         self.names = {}
+        self.deferred = []  # runs whose names are numbered last
 
     def is_class(self):
         return isinstance(self.node, ast.ClassDef)
+
+    def owner(self):
+        """The function or module whose names a run's names are."""
+        s = self
+        while s.is_class():
+            s = s.parent
+        return s
 
 
 class Canon(object):
     """Canonical text of a module (see the file comment).
 
+    Names are numbered by first appearance in a first pass that visits
+    the runs of a scope only after the rest of it, the runs' statements
+    in an order that does not depend on names (and statements that tie
+    in that order after all others); the second pass prints.
+
     With key set, identifiers the tool may rename (locals, parameters,
     private globals) all read "_" and the others keep their names: that
-    orders permuted runs the same way in the original and in a copy.
+    is the name-free order.
     """
 
-    def __init__(self, key=False):
+    def __init__(self, key=False, scopes=None):
         self.key = key
         self.globals = {}
+        self.scopes = scopes if scopes is not None else {}
+
+    def scope_for(self, node, parent):
+        if id(node) not in self.scopes:
+            depth = parent.depth + (0 if isinstance(node, ast.ClassDef)
+                                    else 1)
+            self.scopes[id(node)] = Scope(node, parent, depth)
+        return self.scopes[id(node)]
 
     def glob(self, name):
         if self.key:
@@ -353,18 +374,36 @@ class Canon(object):
             s = s.parent
         return self.glob(name)
 
-    def dump(self, node, scope):
+    def key_of(self, node, scope):
+        return Canon(True, {}).walk(node, scope, True)
+
+    def flush(self, scope):
+        while scope.deferred:
+            todo, scope.deferred = scope.deferred, []
+            later = []
+            for run, sc in todo:
+                keys = [self.key_of(e, sc) for e in run]
+                order = sorted(range(len(run)), key=lambda k: keys[k])
+                for k in order:
+                    if keys.count(keys[k]) > 1:
+                        later.append((run[k], sc))
+                    else:
+                        self.walk(run[k], sc, False)
+            for e, sc in later:
+                self.walk(e, sc, False)
+
+    def walk(self, node, scope, text):
+        """Number names (text False) or print (text True)."""
         if isinstance(node, list):
             if node and isinstance(node[0], ast.stmt):
-                return self.dump_body(node, scope, False)
-            return "[" + ",".join(self.dump(x, scope) for x in node) + "]"
+                return self.walk_body(node, scope, False, text)
+            return "[" + ",".join(self.walk(x, scope, text)
+                                  for x in node) + "]"
         if not isinstance(node, ast.AST):
             return repr(node)
         child = scope
         if isinstance(node, FUNCS + COMPS + (ast.ClassDef,)):
-            depth = scope.depth + (0 if isinstance(node, ast.ClassDef)
-                                   else 1)
-            child = Scope(node, scope, depth)
+            child = self.scope_for(node, scope)
         parts = [type(node).__name__]
         for field, value in ast.iter_fields(node):
             if isinstance(node, ast.Name) and field == "id":
@@ -393,25 +432,26 @@ class Canon(object):
                 sc = scope.parent if scope.parent else scope
             if isinstance(value, list) and value and \
                     isinstance(value[0], ast.stmt):
-                parts.append(self.dump_body(value, sc,
-                                            isinstance(node, ast.Module)))
+                parts.append(self.walk_body(value, sc,
+                                            isinstance(node, ast.Module),
+                                            text))
             else:
-                parts.append(self.dump(value, sc))
+                parts.append(self.walk(value, sc, text))
+        if not text and not self.key and isinstance(node, FUNCS):
+            self.flush(child)
         return "%s(%s)" % (parts[0], ",".join(parts[1:]))
 
-    def dump_body(self, body, scope, top):
+    def walk_body(self, body, scope, top, text):
         items = runs(body, top) if not scope.is_class() else list(body)
-        out = [None] * len(items)
-        # Plain statements first, then the runs, each in name-free order:
-        # the numbering of names then does not depend on permutations.
-        for k, it in enumerate(items):
+        out = []
+        for it in items:
             if not isinstance(it, list):
-                out[k] = self.dump(it, scope)
-        for k, it in enumerate(items):
-            if isinstance(it, list):
-                elems = sorted(it, key=lambda e: Canon(True).dump(e, scope))
-                texts = sorted(self.dump(e, scope) for e in elems)
-                out[k] = "RUN{" + ";".join(texts) + "}"
+                out.append(self.walk(it, scope, text))
+            elif text or self.key:
+                texts = sorted(self.walk(e, scope, text) for e in it)
+                out.append("RUN{" + ";".join(texts) + "}")
+            else:
+                scope.owner().deferred.append((it, scope))
         return "[" + ",".join(out) + "]"
 
 
@@ -419,7 +459,10 @@ def canonical(source):
     tree = Normalise().visit(ast.parse(source))
     ast.fix_missing_locations(tree)
     module = Scope(tree, None, 0)
-    return Canon().dump(tree, module)
+    c = Canon()
+    c.walk(tree, module, False)
+    c.flush(module)
+    return c.walk(tree, module, True)
 
 
 # ---- the tests ----

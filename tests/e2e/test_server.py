@@ -569,10 +569,11 @@ class ServerTest(unittest.TestCase):
                          "more testing needed")
 
     def test_rest_download_records_the_delivery_first(self):
+        who = self.w.partner("Epsilon", "poc")
         before = self.deliveries()
         r = requests.get(self.srv.url(
             "/v1/advisories/EMB-A/artifacts/poc.py"),
-            headers=basic(*self.alpha), timeout=10)
+            headers=basic(*who), timeout=10)
         self.assertEqual(r.status_code, 200)
         body = r.content
         digest = hashlib.sha256(body).hexdigest()
@@ -586,51 +587,81 @@ class ServerTest(unittest.TestCase):
         row = after[-1]
         self.assertEqual(row[0], did)
         self.assertEqual((row[1], row[3].hex(), row[4]),
-                         (self.alpha[0], digest, "rest"))
+                         (who[0], digest, "rest"))
         events = json.loads(self.w.cmd("audit", "log", "--json"))
         ev = [e for e in events if e["type"] == "delivery"][-1]
         self.assertEqual(ev["detail"]["delivery"], did)
         self.assertEqual(ev["detail"]["sha256"], digest)
         # The receipt, for this partner only.
         rc = requests.get(self.srv.url("/v1/deliveries/%d" % did),
-                          headers=bearer(self.alpha[1]), timeout=10)
+                          headers=bearer(who[1]), timeout=10)
         self.assertEqual(rc.json()["sha256"], digest)
         self.assertEqual(rc.json()["artifact"], "poc.py")
         other = requests.get(self.srv.url("/v1/deliveries/%d" % did),
-                             headers=bearer(self.beta[1]), timeout=10)
+                             headers=bearer(self.alpha[1]), timeout=10)
         self.assertEqual(other.status_code, 404)
         mine = requests.get(self.srv.url("/v1/deliveries"),
-                            headers=bearer(self.beta[1]), timeout=10)
+                            headers=bearer(self.alpha[1]), timeout=10)
         self.assertNotIn(did, [d["id"] for d in mine.json()["deliveries"]])
-        # The same copy every time; a conditional request gets 304.
+        # The same bytes again are already on record: no new record, the
+        # same one named; a conditional request gets 304.
         r2 = requests.get(self.srv.url(
             "/v1/advisories/EMB-A/artifacts/poc.py"),
-            headers=dict(bearer(self.alpha[1]),
+            headers=bearer(who[1]), timeout=10)
+        self.assertEqual(r2.content, body)
+        self.assertEqual(int(r2.headers["Embargo-Delivery"]), did)
+        r3 = requests.get(self.srv.url(
+            "/v1/advisories/EMB-A/artifacts/poc.py"),
+            headers=dict(bearer(who[1]),
                          **{"If-None-Match": r.headers["ETag"]}),
             timeout=10)
-        self.assertEqual(r2.status_code, 304)
-        self.assertEqual(r2.content, b"")
-        # Another partner's copy differs (it is marked for them).
-        self.assertNotIn(self.alpha[0].encode(), body)
+        self.assertEqual(r3.status_code, 304)
+        self.assertEqual(r3.content, b"")
+        self.assertEqual(len(self.deliveries()), len(after))
+        # Another partner gets its own copy, on its own record.
+        r4 = requests.get(self.srv.url(
+            "/v1/advisories/EMB-A/artifacts/poc.py"),
+            headers=bearer(self.alpha[1]), timeout=10)
+        self.assertNotEqual(int(r4.headers["Embargo-Delivery"]), did)
+        self.assertEqual(self.deliveries_of(self.alpha[0], r4), 1)
+
+    def deliveries_of(self, pid, r):
+        did = int(r.headers["Embargo-Delivery"])
+        digest = hashlib.sha256(r.content).hexdigest()
+        return len([d for d in self.deliveries() if d[0] == did and
+                    d[1] == pid and d[3].hex() == digest])
 
     def test_taxii_payload_is_the_partners_copy(self):
+        who = self.w.partner("Zeta", "poc")
         before = len(self.deliveries())
-        objs = self.objects(self.alpha, params={"match[type]": "artifact"})
         r = taxii_get(self.srv, collection_path(EMBARGOED, "objects/"),
-                      bearer(self.alpha[1]), {"match[type]": "artifact"})
+                      bearer(who[1]), {"match[type]": "artifact"})
+        objs = r.json()["objects"]
         ids = [int(x) for x in r.headers["Embargo-Delivery"].split(",")]
+        self.assertEqual(len(ids), len(objs))
         after = self.deliveries()
-        self.assertEqual(len(after), before + 2 * len(objs))
+        self.assertEqual(len(after), before + len(objs))
         self.assertEqual([d[0] for d in after[-len(ids):]], ids)
-        self.assertTrue(all(d[4] == "taxii" for d in after[-len(ids):]))
+        self.assertTrue(all(d[4] == "taxii" and d[1] == who[0]
+                            for d in after[-len(ids):]))
+        for o, d in zip(objs, after[-len(ids):]):
+            self.assertEqual(o["hashes"]["SHA-256"], d[3].hex())
+        # Fetched again: the same records, nothing new.
+        r2 = taxii_get(self.srv, collection_path(EMBARGOED, "objects/"),
+                       bearer(who[1]), {"match[type]": "artifact"})
+        self.assertEqual(r2.headers["Embargo-Delivery"],
+                         r.headers["Embargo-Delivery"])
+        self.assertEqual(len(self.deliveries()), len(after))
+        # The REST download is the same copy, on the same record.
         poc = [o for o in objs if o["x_embargo_name"] == "poc.py"][0]
         rest = requests.get(self.srv.url(
             "/v1/advisories/EMB-A/artifacts/poc.py"),
-            headers=bearer(self.alpha[1]), timeout=10)
+            headers=bearer(who[1]), timeout=10)
         self.assertEqual(base64.b64decode(poc["payload_bin"]), rest.content)
+        self.assertIn(int(rest.headers["Embargo-Delivery"]), ids)
         # The manifest hands out nothing and records nothing.
         n = len(self.deliveries())
-        self.manifest(self.alpha)
+        self.manifest(who)
         self.assertEqual(len(self.deliveries()), n)
 
     def deliveries(self):

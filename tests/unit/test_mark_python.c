@@ -903,8 +903,9 @@ test_capacity(void **state)
 		for (size_t i = 0; i < fr->set.nsites; i++) {
 			const struct mark_site *s = &fr->set.sites[i];
 			fr->first[i] = nfiles;
-			if (s->q < 2 || (s->kind != MARK_ROBUST &&
-			    s->shape != MARK_PERMUTE))
+			if (s->q < 2 ||
+			    (s->kind != MARK_ROBUST &&
+			        s->shape != MARK_PERMUTE))
 				continue;
 			for (unsigned v = 1; v < variants(s); v++) {
 				c = render_one(&fr->set, i, v);
@@ -927,8 +928,9 @@ test_capacity(void **state)
 			const struct mark_site *s = &fr->set.sites[i];
 			char *seen[MARK_Q_MAX];
 			size_t distinct = 1;
-			if (s->q < 2 || (s->kind != MARK_ROBUST &&
-			    s->shape != MARK_PERMUTE))
+			if (s->q < 2 ||
+			    (s->kind != MARK_ROBUST &&
+			        s->shape != MARK_PERMUTE))
 				continue;
 			seen[0] = norm0;
 			for (unsigned v = 1; v < variants(s); v++) {
@@ -943,7 +945,7 @@ test_capacity(void **state)
 			}
 			if (distinct < variants(s) && s->kind == MARK_ROBUST)
 				print_message("%s: site %zu (%s) keeps %zu of "
-					      "%u variants\n",
+				              "%u variants\n",
 				    fixtures[f], i, s->rule, distinct,
 				    variants(s));
 			/*
@@ -959,11 +961,11 @@ test_capacity(void **state)
 		}
 		free(norm0);
 		print_message("%s: %.1f bits, %.1f robust, %.1f survive "
-			      "black\n",
+		              "black\n",
 		    fixtures[f], fr->bits, fr->robust, fr->kept);
 		if (fr->kept < 32)
-			fail_msg("%s: only %.1f bits survive black", fixtures[f],
-			    fr->kept);
+			fail_msg("%s: only %.1f bits survive black",
+			    fixtures[f], fr->kept);
 	}
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
