@@ -664,10 +664,9 @@ find_delivery(struct emb_instance *inst, const struct store_partner *p,
 
 int
 core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
-    const char *actor, const struct store_partner *p,
-    const char *advisory_id, const char *name, const char *channel,
-    int64_t now, struct buf *out, struct store_delivery *ret_delivery,
-    bool *ret_new, struct emb_error *err)
+    const char *actor, const struct store_partner *p, const char *advisory_id,
+    const char *name, const char *channel, int64_t now, struct buf *out,
+    struct store_delivery *ret_delivery, bool *ret_new, struct emb_error *err)
 {
 	struct store_advisory a;
 	struct store_artifact art;
@@ -686,8 +685,9 @@ core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
 		goto out;
 	}
 	r = core_advisory_get(inst, advisory_id, &a, err);
-	if (r == 0 && (r = store_artifact_get(inst->store, advisory_id, name,
-	                   &art)) < 0 &&
+	if (r == 0 &&
+	    (r = store_artifact_get(inst->store, advisory_id, name, &art)) <
+	        0 &&
 	    r != EMB_ENOENT)
 		r = core_store_error(err, r, "cannot read artifact");
 	if (r == EMB_ENOENT || r == EMB_EINVAL ||
@@ -706,8 +706,8 @@ core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
 	}
 	/* Render it, as core_copy would, and look for its record. */
 	if ((r = core_artifact_content(inst, &art, &plain, err)) < 0 ||
-	    (r = core_mark_prepare(inst->keys, &art, plain.data, plain.len,
-	         &ma, err)) < 0)
+	    (r = core_mark_prepare(
+	         inst->keys, &art, plain.data, plain.len, &ma, err)) < 0)
 		goto out;
 	r = mark_artifact_copy(&ma, p->id, out);
 	mark_artifact_fini(&ma);

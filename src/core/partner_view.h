@@ -133,10 +133,10 @@ core_view_since(const struct store_partner *p, const struct store_advisory *a,
  * does not exist or is not visible to p at now.
  */
 int core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
-    const char *actor, const struct store_partner *p,
-    const char *advisory_id, const char *name, const char *channel,
-    int64_t now, struct buf *out, struct store_delivery *ret_delivery,
-    bool *ret_new, struct emb_error *err) EMB_MUST_USE;
+    const char *actor, const struct store_partner *p, const char *advisory_id,
+    const char *name, const char *channel, int64_t now, struct buf *out,
+    struct store_delivery *ret_delivery, bool *ret_new,
+    struct emb_error *err) EMB_MUST_USE;
 
 /*
  * Copies already rendered and on record, so that serving one again costs

@@ -392,9 +392,9 @@ core_stix_needs_copy(const struct core_stix_entry *e)
 
 static int
 get_copy(struct emb_instance *inst, const struct core_view *v,
-    const struct core_stix_conf *conf, size_t ai, size_t fi, const char *actor, const char *channel,
-    struct core_stix_copies *c, const struct stix_copy **ret,
-    struct emb_error *err)
+    const struct core_stix_conf *conf, size_t ai, size_t fi, const char *actor,
+    const char *channel, struct core_stix_copies *c,
+    const struct stix_copy **ret, struct emb_error *err)
 {
 	const struct core_view_advisory *va = &v->advs[ai];
 	struct stix_copy *sc;

@@ -153,8 +153,7 @@ download(struct http_ctx *c, const char *id, const char *name)
 	buf_fini(&resp->body);
 	buf_init(&resp->body, 2 * (size_t)CORE_ARTIFACT_MAX);
 	r = core_copy_once(c->inst, c->app->stix.cache, actor, &c->partner, id,
-	    name, "rest",
-	    c->req->now, &resp->body, &d, &fresh, &err);
+	    name, "rest", c->req->now, &resp->body, &d, &fresh, &err);
 	if (r == EMB_ENOENT || r == EMB_EINVAL) {
 		buf_init(&resp->body, HTTP_BODY_MAX);
 		http_not_found(c);

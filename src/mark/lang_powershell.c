@@ -313,16 +313,17 @@ lex_var(struct lexer *L, size_t i, bool code)
 		size_t e = name_end(P, j, len);
 		bool bad = false;
 		uint32_t t;
-		if (e < len &&
-		    (s[e] == '?' ||
-		        (s[e] == ':' && e + 1 < len && clex_alpha(s[e + 1]))))
+		/* $name? is another name; $name: a scope, drive or error */
+		if (e < len && (s[e] == '?' ||
+				   (s[e] == ':' &&
+				       !(e + 1 < len && s[e + 1] == ':'))))
 			bad = true;
 		if (!clex_alpha(s[j]))
 			bad = true; /* $1 ... */
 		t = add_tok(P, j, e - j, T_VAR, fl | (bad ? TF_BAD : 0));
 		if (clex_alpha(s[j]))
 			add_occ(P, j, e - j, bad ? OC_OTHER : OC_VAR, t);
-		if (bad && e < len && s[e] == ':') {
+		if (bad && e + 1 < len && s[e] == ':' && clex_alpha(s[e + 1])) {
 			/* $scope:name, $env:name */
 			size_t e2 = name_end(P, e + 1, len);
 			add_occ(P, e + 1, e2 - e - 1, OC_OTHER, NONE);
@@ -1447,7 +1448,7 @@ const_assign(const struct ana *A, size_t k, struct mark_span *sp,
 	size_t j = k, next;
 	uint32_t e;
 
-	if (k == 0 || P->t[k - 1].kind != T_NL || !line_closed(P, k - 1))
+	if (k > 0 && (P->t[k - 1].kind != T_NL || !line_closed(P, k - 1)))
 		return false;
 	if (A->encl[k] != NONE &&
 	    (!is_op(P, A->encl[k], "{") || A->classbody[A->encl[k]]))

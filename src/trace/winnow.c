@@ -75,6 +75,12 @@
 #ifndef WINNOW_CODE_W
 #define WINNOW_CODE_W 8
 #endif
+#ifndef WINNOW_SHELL_K
+#define WINNOW_SHELL_K 8
+#endif
+#ifndef WINNOW_SHELL_W
+#define WINNOW_SHELL_W 4
+#endif
 #ifndef WINNOW_RULES_K
 #define WINNOW_RULES_K 8
 #endif
@@ -90,6 +96,8 @@
 
 static const struct trace_winnow_params params_code = {WINNOW_CODE_K,
     WINNOW_CODE_W, 8, 5};
+static const struct trace_winnow_params params_shell = {WINNOW_SHELL_K,
+    WINNOW_SHELL_W, 8, 5};
 static const struct trace_winnow_params params_rules = {WINNOW_RULES_K,
     WINNOW_RULES_W, 8, 5};
 static const struct trace_winnow_params params_prose = {WINNOW_PROSE_K,
@@ -113,8 +121,9 @@ trace_winnow_params(enum mark_lang lang)
 	case MARK_LANG_PYTHON:
 	case MARK_LANG_POWERSHELL:
 	case MARK_LANG_C:
-	case MARK_LANG_SHELL:
 		return &params_code;
+	case MARK_LANG_SHELL:
+		return &params_shell;
 	case MARK_LANG_YARA:
 	case MARK_LANG_SURICATA:
 		return &params_rules;

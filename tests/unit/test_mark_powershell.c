@@ -326,7 +326,7 @@ test_quotes_and_fragile(void **state)
 		   "$f = 1 + `\n"
 		   "  2\n");
 	out = render_rule(&r, NULL, 1);
-	assert_non_null(strstr(out, "#requires -Version 5\n"));
+	assert_non_null(strstr(out, "#requires -Version 5"));
 	assert_non_null(strstr(out, "# verify the host"));
 	assert_non_null(strstr(out, "$a = \"plain\""));
 	assert_non_null(strstr(out, "$b = 'also plain'"));

@@ -520,6 +520,9 @@ test_expr(void **state)
 	    "s = ''.join([c async for c in x])\n",
 	    "f = open(p, 'rb')\n",
 	    "if m in (x):\n    pass\n",
+	    "y = m in (1, 2) + t\n",
+	    "for x in (a, b), (c, d):\n    pass\n",
+	    "y = m in (1, 2)[0]\n",
 	};
 	struct mark_set set;
 	char *out;
@@ -623,6 +626,11 @@ test_fragile(void **state)
 	out = render_rule(&set, "py.blank-lines", 1);
 	assert_string_equal(out, "import os\n\ndef f():\n    pass\n");
 	free(out);
+	mark_set_fini(&set);
+
+	/* Quotes next to quotes: ''"x" must not become """x". */
+	discover(&set, "x = ''\"x\"\n");
+	assert_int_equal(count_rule(&set, "py.quote"), 0);
 	mark_set_fini(&set);
 
 	/* Not: a future import, a star import, a third-party module. */
