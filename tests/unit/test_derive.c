@@ -232,23 +232,44 @@ partial(const struct buf *in, double from, double frac)
 	return out;
 }
 
-/* Blocks (split at blank lines) after the first, in reverse order. */
+/* Occurrences of """ in n bytes at p. */
+static size_t
+triples(const uint8_t *p, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i + 2 < n; i++)
+		if (p[i] == '"' && p[i + 1] == '"' && p[i + 2] == '"') {
+			c++;
+			i += 2;
+		}
+	return c;
+}
+
+/*
+ * Reorder: the top-level blocks (split at blank lines followed by an
+ * unindented line, not inside a Python docstring) after the first, in
+ * reverse order.
+ */
 static struct buf
 reorder(const struct buf *in)
 {
 	struct buf out = text_new();
-	size_t starts[256], nb = 0, n = nlines(in);
+	size_t starts[256], nb = 0, n = nlines(in), open = 0;
 
 	starts[nb++] = 0;
 	for (size_t l = 1; l < n && nb < 255; l++) {
-		size_t len;
+		size_t len, len2;
 		const uint8_t *p = line_at(in, l - 1, &len);
+		const uint8_t *q = line_at(in, l, &len2);
 
-		if (len <= 1 || (len == 2 && p[0] == '\r'))
+		open += triples(p, len);
+		if (len <= 1 && open % 2 == 0 && len2 > 1 && q[0] != ' ' &&
+		    q[0] != '\t' && q[0] != '}' && q[0] != ')')
 			starts[nb++] = l;
 	}
 	starts[nb] = n;
-	for (size_t bl = 0; bl <= nb - 1; bl++) {
+	for (size_t bl = 0; bl < nb; bl++) {
 		size_t k = bl == 0 ? 0 : nb - bl;
 
 		for (size_t l = starts[k]; l < starts[k + 1]; l++) {
