@@ -45,13 +45,13 @@ lang_parse(const char *s, const char *end, enum mark_lang *ret)
 		const char *name;
 		enum mark_lang lang;
 	} names[] = {
-		{"python", MARK_LANG_PYTHON},
-		{"powershell", MARK_LANG_POWERSHELL},
-		{"c", MARK_LANG_C},
-		{"shell", MARK_LANG_SHELL},
-		{"yara", MARK_LANG_YARA},
-		{"suricata", MARK_LANG_SURICATA},
-		{"prose", MARK_LANG_PROSE},
+	    {"python", MARK_LANG_PYTHON},
+	    {"powershell", MARK_LANG_POWERSHELL},
+	    {"c", MARK_LANG_C},
+	    {"shell", MARK_LANG_SHELL},
+	    {"yara", MARK_LANG_YARA},
+	    {"suricata", MARK_LANG_SURICATA},
+	    {"prose", MARK_LANG_PROSE},
 	};
 
 	for (size_t i = 0; i < EMB_ARRAY_LEN(names); i++) {
@@ -82,7 +82,8 @@ main(int argc, char **argv)
 			minc = strtod(optarg, NULL);
 			break;
 		default:
-			fprintf(stderr, "usage: derive_bench [-f FLOOR] MANIFEST\n");
+			fprintf(stderr,
+			    "usage: derive_bench [-f FLOOR] MANIFEST\n");
 			return 2;
 		}
 	}
@@ -130,7 +131,7 @@ main(int argc, char **argv)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
 		if ((r = trace_index_add(ix, paths[i], langs[i], texts[i].data,
-			 texts[i].len)) < 0) {
+		         texts[i].len)) < 0) {
 			fprintf(stderr, "%s: %s\n", paths[i], emb_strerror(r));
 			return 1;
 		}
@@ -139,8 +140,8 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct trace_derive_result res;
 
-		r = trace_index_query(ix, texts[i].data, texts[i].len,
-		    langs[i], &res);
+		r = trace_index_query(
+		    ix, texts[i].data, texts[i].len, langs[i], &res);
 		if (r < 0) {
 			fprintf(stderr, "%s: %s\n", paths[i], emb_strerror(r));
 			return 1;

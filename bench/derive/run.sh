@@ -4,6 +4,7 @@
 #
 #   bench/derive/run.sh            build, generate, run, report
 #   EMB_RUNS=5 DOLOS_RUNS=3 WORK=/tmp/embargo-derive bench/derive/run.sh
+#   DOLOS_RUNS=0 bench/derive/run.sh   reuse the last Dolos times and pairs
 #
 # Needs gcc, python3, node and npm (Dolos is installed with npm under
 # $WORK/dolos, never in the repository).  Nothing is written in the tree.
@@ -51,13 +52,14 @@ while [ "$i" -lt "$EMB_RUNS" ]; do
 	"$WORK/derive_bench" "$WORK/corpus/manifest.tsv" \
 	    >"$WORK/emb_pairs.tsv" 2>"$WORK/emb_stats"
 	t1=$(now)
-	echo "$t1 - $t0" | bc -l >>"$WORK/emb_times"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$WORK/emb_times"
 	echo "embargo run $((i + 1)): $(tail -1 "$WORK/emb_times") s" \
 	    "($(cat "$WORK/emb_stats"))" >&2
 	i=$((i + 1))
 done
 
-: >"$WORK/dolos_times"
+# DOLOS_RUNS=0 keeps the Dolos times and pairs of an earlier run.
+[ "$DOLOS_RUNS" -gt 0 ] && : >"$WORK/dolos_times"
 i=0
 while [ "$i" -lt "$DOLOS_RUNS" ]; do
 	t0=$(now)
@@ -65,7 +67,7 @@ while [ "$i" -lt "$DOLOS_RUNS" ]; do
 	    node dolos_run.mjs "$WORK/corpus/manifest.tsv" \
 	    >"$WORK/dolos_pairs.tsv")
 	t1=$(now)
-	echo "$t1 - $t0" | bc -l >>"$WORK/dolos_times"
+	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$WORK/dolos_times"
 	echo "dolos run $((i + 1)): $(tail -1 "$WORK/dolos_times") s" >&2
 	i=$((i + 1))
 done
@@ -75,8 +77,11 @@ dol=$(median <"$WORK/dolos_times")
 echo
 echo "files: $nfiles (every file indexed, then queried against all)"
 printf 'embargo: median %.3f s over %d runs\n' "$emb" "$EMB_RUNS"
-printf 'dolos:   median %.3f s over %d runs\n' "$dol" "$DOLOS_RUNS"
-printf 'speed ratio (dolos / embargo): %.1fx\n' \
-    "$(echo "$dol / $emb" | bc -l)"
+printf 'dolos:   median %.3f s over %d runs\n' "$dol" \
+    "$(wc -l <"$WORK/dolos_times")"
+awk -v d="$dol" -v e="$emb" \
+    'BEGIN { printf "speed ratio (dolos / embargo): %.1fx\n", d / e }'
+echo "embargo runs (s): $(tr '\n' ' ' <"$WORK/emb_times")"
+echo "dolos runs (s):   $(tr '\n' ' ' <"$WORK/dolos_times")"
 python3 "$here/evaluate.py" "$WORK/corpus" "$WORK/emb_pairs.tsv" \
     "$WORK/dolos_pairs.tsv"

@@ -218,3 +218,10 @@ crypto_wipe(void *p, size_t n)
 {
 	sodium_memzero(p, n);
 }
+
+void
+crypto_keystream(const uint8_t key[CRYPTO_KEY_BYTES], const uint8_t nonce[8],
+    uint8_t *out, size_t n)
+{
+	(void)crypto_stream_chacha20(out, n, nonce, key);
+}

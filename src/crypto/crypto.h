@@ -108,6 +108,13 @@ void crypto_sig_pub(
 int crypto_sig_check(const uint8_t pub[CRYPTO_SIGN_PUB_BYTES], const void *msg,
     size_t n, const uint8_t sig[CRYPTO_SIG_BYTES]) EMB_MUST_USE;
 
+/*
+ * n bytes of the ChaCha20 keystream for key (32 bytes) and nonce (8
+ * bytes): a fast expansion of a secret into many per-site values.
+ */
+void crypto_keystream(const uint8_t key[CRYPTO_KEY_BYTES],
+    const uint8_t nonce[8], uint8_t *out, size_t n);
+
 /* Guarded, locked memory for secrets (sodium_malloc); NULL on failure. */
 void *crypto_secret_alloc(size_t n);
 

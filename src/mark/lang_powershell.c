@@ -314,9 +314,9 @@ lex_var(struct lexer *L, size_t i, bool code)
 		bool bad = false;
 		uint32_t t;
 		/* $name? is another name; $name: a scope, drive or error */
-		if (e < len && (s[e] == '?' ||
-				   (s[e] == ':' &&
-				       !(e + 1 < len && s[e + 1] == ':'))))
+		if (e < len &&
+		    (s[e] == '?' ||
+		        (s[e] == ':' && !(e + 1 < len && s[e + 1] == ':'))))
 			bad = true;
 		if (!clex_alpha(s[j]))
 			bad = true; /* $1 ... */
@@ -350,6 +350,10 @@ lex_code(struct lexer *L)
 	uint8_t prev = i > 0 ? s[i - 1] : '\n';
 	bool tstart = prev == ' ' || prev == '\t' || prev == '\n' ||
 	    prev == '\r' || strchr(";(){}|,=&", prev) != NULL || i == 0;
+	/* a token that cannot take a '#' ends here: "$x# note" */
+	bool after_tok = P->nt > 0 &&
+	    P->t[P->nt - 1].off + P->t[P->nt - 1].len == i &&
+	    (P->t[P->nt - 1].kind == T_VAR || P->t[P->nt - 1].kind == T_STR);
 
 	if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
 		L->i = i + 1;
@@ -393,7 +397,7 @@ lex_code(struct lexer *L)
 		L->i = (size_t)(e - s) + 2;
 		return;
 	}
-	if (c == '#' && tstart) {
+	if (c == '#' && (tstart || after_tok)) {
 		const uint8_t *nl = memchr(s + i, '\n', len - i);
 		size_t e = nl ? (size_t)(nl - s) : len;
 		if (fl) {

@@ -42,6 +42,11 @@
  *
  * Fragile rules only catch verbatim copies: py.import-order (isort
  * sorts), py.blank-lines, py.trailing-ws, py.quote and py.comment.
+ *
+ * The scoping rules relied on are those of the Python Language Reference,
+ * "Execution model: naming and binding" (a name bound anywhere in a
+ * function body is local to the whole body; class bodies are no
+ * enclosing scope), and the literal rules its "Lexical analysis".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +75,8 @@ struct vec {
 static int
 vec_push(struct vec *a, uint32_t x)
 {
+	if (a->n >= PY_TOKENS_MAX)
+		return EMB_ETOOBIG;
 	if (a->n == a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 16;
 		uint32_t *nv = realloc(a->v, ncap * sizeof(*nv));
@@ -497,10 +504,21 @@ build(struct py *p)
 		if (tok(p, i)->kind == PYLEX_INDENT ||
 		    tok(p, i)->kind == PYLEX_DEDENT)
 			p->lineof[i] = NONE;
-	/* Parents, owners and block ends. */
+	/*
+	 * Parents, owners and block ends.  A block must follow a header and
+	 * a header needs a block (else Python would not run the file and
+	 * its structure here would be fiction).
+	 */
 	stack.n = 0;
 	for (size_t i = 0; i < p->nlines; i++) {
 		struct pline *l = &p->lines[i];
+		bool header = is_op(p, l->s1 - 1, ":") && l->s1 > l->s0;
+		bool deeper =
+		    i + 1 < p->nlines && p->lines[i + 1].level > l->level;
+		if (header != deeper || (i == 0 && l->level != 0)) {
+			r = EMB_EINVAL;
+			goto out;
+		}
 		while (stack.n > 0 &&
 		    p->lines[stack.v[stack.n - 1]].level >= l->level)
 			p->lines[stack.v[--stack.n]].end = (uint32_t)i;
@@ -871,7 +889,7 @@ static const char *const name_groups[][5] = {
     {"signature", "sig", "mac", NULL},
     {"digest", "hsh", "hash_value", NULL},
     {"cookies", "cookie_jar", "jar", NULL},
-    {"cookie", "cook", "session_cookie", NULL},
+    {"cookie", "cookie_value", "session_cookie", NULL},
     {"html", "page", "markup", NULL},
     {"page", "html", "doc", NULL},
     {"m", "mo", "match_obj", NULL},
@@ -1106,8 +1124,8 @@ is_lower_snake(const char *s, size_t n)
 
 /*
  * Alternatives for a snake_case name (prefix, e.g. "_", kept in front):
- * its group, then one component swapped, then (if fallback) the_name,
- * name_value.
+ * its group, then one component swapped, then (if fallback and nothing
+ * else fits a plain noun) the_name and my_name, or all_names.
  */
 static void
 gen_snake(struct alts *a, const char *prefix, const char *name, size_t n,
@@ -1178,8 +1196,7 @@ gen_snake(struct alts *a, const char *prefix, const char *name, size_t n,
 	if (name[n - 1] == 's' && n > 3 && name[n - 2] != 's')
 		snprintf(buf, sizeof(buf), "%sall_%.*s", prefix, (int)n, name);
 	else
-		snprintf(
-		    buf, sizeof(buf), "%s%.*s_value", prefix, (int)n, name);
+		snprintf(buf, sizeof(buf), "%smy_%.*s", prefix, (int)n, name);
 	alts_offer(a, buf, ok, arg);
 }
 
@@ -1555,7 +1572,7 @@ rename_function(struct py *p, size_t fi, uint32_t *next)
 		ents[e].param = (uint32_t)k;
 		ents[e].flags |= NF_PARAM;
 		ok = !f->decorated && !(method && npar == 0) && !derived &&
-		    !star && !p->dyn_params &&
+		    !star && !f->starstar && !p->dyn_params &&
 		    map_get(&p->kwkeys, ttext(p, k), tok(p, k)->len) == NULL &&
 		    map_get(&p->strs, ttext(p, k), tok(p, k)->len) == NULL;
 		if (!ok)
@@ -3556,6 +3573,11 @@ teardown(struct py *p)
 	free(p->gnext);
 }
 
+/*
+ * Python discovery (see the top of this file).  Adds sites to set and
+ * never fails on bad input: text that does not tokenize cleanly, or that
+ * is too large, simply gets no sites.  Returns 0 or EMB_ENOMEM.
+ */
 int
 mark_lang_python(struct mark_set *set)
 {

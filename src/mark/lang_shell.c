@@ -1087,10 +1087,11 @@ step_base(struct scan *sc, size_t i)
 			}
 			i++;
 		}
-		if (i < end &&
-		    (c == '\\' || c == '\'' || c == '"' || c == '$' ||
-		        c == '`'))
-			S->confused = true;
+		/*
+		 * A quote or expansion ends the special reading: the rest of
+		 * the word is read as usual (and a later unquoted parenthesis
+		 * gives up there).
+		 */
 		return i;
 	}
 	if (c == ' ' || c == '\t' || c == '\r') {

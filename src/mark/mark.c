@@ -11,7 +11,7 @@ _Static_assert(MARK_Q_MAX == TARDOS_Q_MAX, "alphabet sizes agree");
 
 #define DOMAIN_IDENT "embargo-mark-ident-v1"
 #define DOMAIN_BIAS "bias"
-#define DOMAIN_SYM "sym"
+#define DOMAIN_SYMKEY "symkey"
 
 void
 mark_ident(const struct crypto_keys *keys, const void *name, size_t n,
@@ -115,19 +115,36 @@ void
 mark_artifact_symbols(
     const struct mark_artifact *ma, const char *partner_id, uint8_t *symbols)
 {
-	size_t plen = strlen(partner_id);
+	uint8_t key[CRYPTO_KEY_BYTES], nonce[8] = {0}, u[8 * 256];
+	size_t plen = strnlen(partner_id, EMB_ID_MAX);
 
-	for (size_t i = 0; i < ma->set.nsites; i++) {
-		const struct mark_site *s = &ma->set.sites[i];
-		uint8_t seed[TARDOS_SEED_BYTES];
-		if (s->q < 2) {
-			symbols[i] = 0;
-			continue;
+	/*
+	 * One keyed hash per (artifact, partner) gives a ChaCha20 key; its
+	 * keystream gives each site a 64-bit uniform, so a copy costs one
+	 * hash and a few bytes of keystream per site.
+	 */
+	site_seed(ma, DOMAIN_SYMKEY, 0, partner_id, plen, key);
+	for (size_t base = 0; base < ma->set.nsites; base += 256) {
+		size_t n =
+		    ma->set.nsites - base < 256 ? ma->set.nsites - base : 256;
+		for (int i = 0; i < 8; i++)
+			nonce[i] = (uint8_t)((uint64_t)(base / 256) >> (8 * i));
+		crypto_keystream(key, nonce, u, 8 * n);
+		for (size_t i = 0; i < n; i++) {
+			const struct mark_site *s = &ma->set.sites[base + i];
+			uint64_t x = 0;
+			if (s->q < 2) {
+				symbols[base + i] = 0;
+				continue;
+			}
+			for (int b = 0; b < 8; b++)
+				x = x << 8 | u[8 * i + b];
+			symbols[base + i] = (uint8_t)tardos_symbol_at(
+			    (double)(x >> 11) * 0x1.0p-53,
+			    ma->p + (base + i) * MARK_Q_MAX, s->q);
 		}
-		site_seed(ma, DOMAIN_SYM, i, partner_id, plen, seed);
-		symbols[i] =
-		    (uint8_t)tardos_symbol(seed, ma->p + i * MARK_Q_MAX, s->q);
 	}
+	crypto_wipe(key, sizeof(key));
 }
 
 struct canary_ctx {

@@ -6,6 +6,9 @@
 
 #define NEST_MAX 32
 
+static int plan_build(struct mark_set *set);
+static void plan_free(struct mark_plan *pl);
+
 static const uint8_t perm2[2][3] = {{0, 1, 2}, {1, 0, 2}};
 static const uint8_t perm3[6][3] = {
     {0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
@@ -31,6 +34,7 @@ mark_set_fini(struct mark_set *set)
 	free(set->sites);
 	free(set->spans);
 	free(set->texts);
+	plan_free(set->plan);
 	buf_fini(&set->pool);
 	memset(set, 0, sizeof(*set));
 }
@@ -375,6 +379,8 @@ mark_set_finalize(struct mark_set *set)
 		set->nsites = w;
 		set->sites_cap = set->nsites ? set->nsites : 1;
 	}
+	if ((r = plan_build(set)) < 0)
+		goto out;
 	set->final = true;
 out:
 	free(e);
@@ -386,15 +392,75 @@ out:
 
 /* ---- rendering ---- */
 
+/*
+ * Every span of the kept sites in text order (outer first), with for each
+ * the first later span not nested in it, and for each span of the set its
+ * position here: built once by mark_set_finalize, read by every render.
+ */
+struct mark_plan {
+	struct edit *e;
+	size_t n;
+	size_t *next;
+	size_t *site_edit;
+};
+
+static void
+plan_free(struct mark_plan *pl)
+{
+	if (pl == NULL)
+		return;
+	free(pl->e);
+	free(pl->next);
+	free(pl->site_edit);
+	free(pl);
+}
+
+static int
+plan_build(struct mark_set *set)
+{
+	struct mark_plan *pl = calloc(1, sizeof(*pl));
+	size_t *stack = NULL, top = 0;
+	int r;
+
+	if (pl == NULL)
+		return EMB_ENOMEM;
+	if ((r = collect_edits(set, NULL, &pl->e, &pl->n)) < 0)
+		goto fail;
+	pl->next = malloc(sizeof(size_t) * (pl->n + 1));
+	pl->site_edit = malloc(sizeof(size_t) * (set->nspans + 1));
+	stack = malloc(sizeof(size_t) * (pl->n + 1));
+	if (pl->next == NULL || pl->site_edit == NULL || stack == NULL) {
+		r = EMB_ENOMEM;
+		goto fail;
+	}
+	/* Spans are laminar after finalisation. */
+	for (size_t i = 0; i < pl->n; i++) {
+		while (top > 0 && pl->e[stack[top - 1]].end <= pl->e[i].off)
+			pl->next[stack[--top]] = i;
+		stack[top++] = i;
+		pl->site_edit[set->sites[pl->e[i].site].span0 + pl->e[i].span] =
+		    i;
+	}
+	while (top > 0)
+		pl->next[stack[--top]] = pl->n;
+	free(stack);
+	set->plan = pl;
+	return 0;
+fail:
+	free(stack);
+	plan_free(pl);
+	return r;
+}
+
 struct render {
 	const struct mark_set *set;
 	const uint8_t *symbols;
 	int (*canary)(size_t site, struct buf *out, void *arg);
 	void *arg;
-	struct edit *e;
+	const struct edit *e;
 	size_t n;
-	size_t *next; /* first edit after e[i] not nested in it */
-	size_t *site_edit; /* edit index of each span, by set span index */
+	const size_t *next; /* first edit after e[i] not nested in it */
+	const size_t *site_edit; /* edit index of each span */
 	struct buf *out;
 };
 
@@ -447,36 +513,18 @@ mark_render(const struct mark_set *set, const uint8_t *symbols,
     int (*canary)(size_t site, struct buf *out, void *arg), void *arg,
     struct buf *out)
 {
-	struct render rd = {
-	    set, symbols, canary, arg, NULL, 0, NULL, NULL, out};
-	size_t *stack = NULL, top = 0;
-	int r;
+	struct render rd;
 
-	if (!set->final)
+	if (!set->final || set->plan == NULL || set->len > UINT32_MAX)
 		return EMB_EINVAL;
-	if ((r = collect_edits(set, NULL, &rd.e, &rd.n)) < 0)
-		return r;
-	rd.next = malloc(sizeof(size_t) * (rd.n + 1));
-	rd.site_edit = malloc(sizeof(size_t) * (set->nspans + 1));
-	stack = malloc(sizeof(size_t) * (rd.n + 1));
-	if (rd.next == NULL || rd.site_edit == NULL || stack == NULL) {
-		r = EMB_ENOMEM;
-		goto out;
-	}
-	/* next[i]: spans are laminar after finalisation. */
-	for (size_t i = 0; i < rd.n; i++) {
-		while (top > 0 && rd.e[stack[top - 1]].end <= rd.e[i].off)
-			rd.next[stack[--top]] = i;
-		stack[top++] = i;
-		rd.site_edit[set->sites[rd.e[i].site].span0 + rd.e[i].span] = i;
-	}
-	while (top > 0)
-		rd.next[stack[--top]] = rd.n;
-	r = emit_range(&rd, 0, (uint32_t)set->len, 0, rd.n, 0);
-out:
-	free(stack);
-	free(rd.e);
-	free(rd.next);
-	free(rd.site_edit);
-	return r;
+	rd.set = set;
+	rd.symbols = symbols;
+	rd.canary = canary;
+	rd.arg = arg;
+	rd.e = set->plan->e;
+	rd.n = set->plan->n;
+	rd.next = set->plan->next;
+	rd.site_edit = set->plan->site_edit;
+	rd.out = out;
+	return emit_range(&rd, 0, (uint32_t)set->len, 0, rd.n, 0);
 }

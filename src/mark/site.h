@@ -81,6 +81,8 @@ struct mark_site {
 	uint32_t text0; /* first of q * nspans entries in set->texts */
 };
 
+struct mark_plan;
+
 struct mark_set {
 	const uint8_t *text; /* the original, borrowed */
 	size_t len;
@@ -92,6 +94,7 @@ struct mark_set {
 	size_t ntexts, texts_cap;
 	struct buf pool;
 	bool final;
+	struct mark_plan *plan; /* the rendering order, built by finalize */
 };
 
 /* Start an empty set over text (borrowed: it must outlive the set). */

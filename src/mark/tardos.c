@@ -241,11 +241,17 @@ unsigned
 tardos_symbol(const uint8_t seed[32], const double p[], unsigned q)
 {
 	struct tardos_rng rng;
-	double u, c = 0;
+
+	tardos_rng_init(&rng, seed);
+	return tardos_symbol_at(tardos_rng_unit(&rng), p, q);
+}
+
+unsigned
+tardos_symbol_at(double u, const double p[], unsigned q)
+{
+	double c = 0;
 
 	q = clamp_q(q);
-	tardos_rng_init(&rng, seed);
-	u = tardos_rng_unit(&rng);
 	for (unsigned k = 0; k + 1 < q; k++) {
 		c += p[k];
 		if (u < c)

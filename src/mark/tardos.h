@@ -67,6 +67,12 @@ void tardos_bias(const uint8_t seed[32], unsigned q, double cutoff, double p[]);
 unsigned tardos_symbol(const uint8_t seed[32], const double p[], unsigned q);
 
 /*
+ * The same draw from a uniform u in [0, 1) the caller already has (the
+ * inverse of the cumulative distribution p).
+ */
+unsigned tardos_symbol_at(double u, const double p[], unsigned q);
+
+/*
  * The symmetric score term of a partner whose symbol at a site is symbol,
  * when the suspect sample shows observed there: sqrt((1 - p_y) / p_y) if
  * they agree, -sqrt(p_y / (1 - p_y)) if not, with y = observed.  Under the

@@ -51,16 +51,16 @@ struct span {
 struct table {
 	struct posting *v;
 	size_t n, cap;
-	size_t sorted;  /* v[0..sorted) is sorted and indexed */
-	uint32_t *dir;  /* 2^bits + 1 bucket starts */
+	size_t sorted; /* v[0..sorted) is sorted and indexed */
+	uint32_t *dir; /* 2^bits + 1 bucket starts */
 	unsigned bits;
 };
 
 struct doc {
 	char *name;
 	enum mark_lang lang;
-	uint32_t nfp;   /* distinct fingerprints */
-	uint32_t nlit;  /* distinct literals */
+	uint32_t nfp; /* distinct fingerprints */
+	uint32_t nlit; /* distinct literals */
 	uint32_t span0; /* spans[span0 + r]: its fingerprint of rank r */
 };
 
@@ -83,7 +83,7 @@ struct sample {
 	struct trace_fp *lit;
 	size_t nlit;
 	struct span *fpspan; /* byte span of fp[i] */
-	uint32_t *rank;      /* rank of fp[i] in text order */
+	uint32_t *rank; /* rank of fp[i] in text order */
 };
 
 /* A fingerprint shared by a candidate artifact and the sample. */
@@ -236,8 +236,8 @@ first_cmp(const void *a, const void *b)
 
 /* Fingerprint text as lang into s (fp and lit distinct, sorted). */
 static int
-sample_make(enum mark_lang lang, const uint8_t *text, size_t len,
-    struct sample *s)
+sample_make(
+    enum mark_lang lang, const uint8_t *text, size_t len, struct sample *s)
 {
 	struct trace_tokens toks = {0};
 	struct trace_fps f = {0};
@@ -288,8 +288,8 @@ sample_fini(struct sample *s)
 }
 
 int
-trace_index_add(struct trace_index *ix, const char *name,
-    enum mark_lang lang, const uint8_t *text, size_t len)
+trace_index_add(struct trace_index *ix, const char *name, enum mark_lang lang,
+    const uint8_t *text, size_t len)
 {
 	struct trace_tokens toks = {0};
 	struct trace_fps f = {0};
@@ -312,13 +312,13 @@ trace_index_add(struct trace_index *ix, const char *name,
 	nfp = dedupe(f.fp, f.nfp);
 	nlit = dedupe(f.lit, f.nlit);
 	if ((r = grow((void **)&ix->docs, &ix->capdocs, ix->ndocs + 1,
-		 sizeof(*ix->docs), TRACE_DOCS_MAX)) < 0 ||
+	         sizeof(*ix->docs), TRACE_DOCS_MAX)) < 0 ||
 	    (r = grow((void **)&ix->spans, &ix->capspans, ix->nspans + nfp,
-		 sizeof(*ix->spans), POSTINGS_MAX)) < 0 ||
+	         sizeof(*ix->spans), POSTINGS_MAX)) < 0 ||
 	    (r = grow((void **)&ix->fp.v, &ix->fp.cap, ix->fp.n + nfp,
-		 sizeof(*ix->fp.v), POSTINGS_MAX)) < 0 ||
+	         sizeof(*ix->fp.v), POSTINGS_MAX)) < 0 ||
 	    (r = grow((void **)&ix->lit.v, &ix->lit.cap, ix->lit.n + nlit,
-		 sizeof(*ix->lit.v), POSTINGS_MAX)) < 0)
+	         sizeof(*ix->lit.v), POSTINGS_MAX)) < 0)
 		goto out;
 	d = &ix->docs[ix->ndocs];
 	d->name = malloc(nname + 1);
@@ -342,7 +342,8 @@ trace_index_add(struct trace_index *ix, const char *name,
 		    (struct posting){f.fp[i].hash, doc, (uint32_t)ix->nspans++};
 	}
 	for (size_t i = 0; i < nlit; i++)
-		ix->lit.v[ix->lit.n++] = (struct posting){f.lit[i].hash, doc, 0};
+		ix->lit.v[ix->lit.n++] =
+		    (struct posting){f.lit[i].hash, doc, 0};
 	r = (int)doc;
 out:
 	trace_fps_fini(&f);
@@ -487,8 +488,8 @@ ranges_of(const struct trace_index *ix, const struct doc *doc,
 			if (as->off <= aend && ss->off <= send &&
 			    xsend >= c->smp_off) {
 				if ((uint64_t)as->off + as->len > aend)
-					c->art_len = as->off + as->len -
-					    c->art_off;
+					c->art_len =
+					    as->off + as->len - c->art_off;
 				if (ss->off < c->smp_off) {
 					c->smp_len = (uint32_t)(send - ss->off);
 					c->smp_off = ss->off;
@@ -500,8 +501,8 @@ ranges_of(const struct trace_index *ix, const struct doc *doc,
 				continue;
 			}
 		}
-		out[k++] = (struct trace_range){as->off, as->len, ss->off,
-		    ss->len};
+		out[k++] =
+		    (struct trace_range){as->off, as->len, ss->off, ss->len};
 	}
 	return k;
 }
@@ -556,7 +557,7 @@ passes(uint32_t n, uint32_t art_fps, uint32_t smp_fps)
 {
 	return n >= TRACE_DERIVE_MIN_SHARED &&
 	    ((double)n >= TRACE_DERIVE_MIN_ART * art_fps ||
-		(double)n >= TRACE_DERIVE_MIN_SMP * smp_fps);
+	        (double)n >= TRACE_DERIVE_MIN_SMP * smp_fps);
 }
 
 /* The sample fingerprinted in the language artifact lang is compared in. */
@@ -615,8 +616,8 @@ trace_index_query(struct trace_index *ix, const uint8_t *text, size_t len,
 		return EMB_EINVAL;
 	if (len > TRACE_TEXT_MAX)
 		return EMB_ETOOBIG;
-	if ((r = table_build(&ix->fp)) < 0 ||
-	    (r = table_build(&ix->lit)) < 0 || (r = scratch_fit(ix)) < 0)
+	if ((r = table_build(&ix->fp)) < 0 || (r = table_build(&ix->lit)) < 0 ||
+	    (r = scratch_fit(ix)) < 0)
 		return r;
 	for (unsigned l = 0; l < MARK_LANG_COUNT; l++)
 		slot[l] = -1;
@@ -629,8 +630,9 @@ trace_index_query(struct trace_index *ix, const uint8_t *text, size_t len,
 			slot[l] = (int)nsmp++;
 	}
 	for (unsigned l = 0; l < MARK_LANG_COUNT; l++)
-		if (slot[l] >= 0 && (r = sample_make((enum mark_lang)l, text,
-					 len, &smp[slot[l]])) < 0)
+		if (slot[l] >= 0 &&
+		    (r = sample_make(
+		         (enum mark_lang)l, text, len, &smp[slot[l]])) < 0)
 			goto out;
 	touched = malloc((ix->ndocs ? ix->ndocs : 1) * sizeof(*touched));
 	if (touched == NULL) {
@@ -733,8 +735,8 @@ trace_index_query(struct trace_index *ix, const uint8_t *text, size_t len,
 		v->derived = passes(v->aligned, v->art_fps, v->smp_fps);
 		if (v->derived) {
 			v->ranges = res.pool + start[c - 1];
-			v->nranges = ranges_of(ix, &ix->docs[v->doc], mc, nm,
-			    s, v->ranges);
+			v->nranges = ranges_of(
+			    ix, &ix->docs[v->doc], mc, nm, s, v->ranges);
 		}
 	}
 	if (res.n > 1)

@@ -22,7 +22,7 @@
 #define TRACE_LANG_AUTO MARK_LANG_COUNT
 
 #define TRACE_DOCS_MAX (1u << 20) /* artifacts in one index */
-#define TRACE_NAME_MAX 255        /* bytes of an artifact's name */
+#define TRACE_NAME_MAX 255 /* bytes of an artifact's name */
 
 /*
  * The verdict (calibrated in docs/derivation.md).  A shared fingerprint
@@ -52,18 +52,18 @@ struct trace_range {
 
 /* What a sample shares with one artifact. */
 struct trace_derivation {
-	size_t doc;           /* number returned by trace_index_add */
-	const char *name;     /* the artifact's name, owned by the index */
-	enum mark_lang lang;  /* the artifact's language */
-	uint32_t art_fps;     /* distinct fingerprints of the artifact */
-	uint32_t smp_fps;     /* of the sample, in the artifact's language */
-	uint32_t shared;      /* distinct fingerprints in both */
-	uint32_t aligned;     /* of those, in runs (0 unless a candidate) */
+	size_t doc; /* number returned by trace_index_add */
+	const char *name; /* the artifact's name, owned by the index */
+	enum mark_lang lang; /* the artifact's language */
+	uint32_t art_fps; /* distinct fingerprints of the artifact */
+	uint32_t smp_fps; /* of the sample, in the artifact's language */
+	uint32_t shared; /* distinct fingerprints in both */
+	uint32_t aligned; /* of those, in runs (0 unless a candidate) */
 	double art_contained; /* shared / art_fps (0 when art_fps is 0) */
 	double smp_contained; /* shared / smp_fps (0 when smp_fps is 0) */
-	uint32_t art_lits;    /* distinct rare literals of the artifact */
-	uint32_t literals;    /* of those, how many the sample has */
-	bool derived;         /* the verdict */
+	uint32_t art_lits; /* distinct rare literals of the artifact */
+	uint32_t literals; /* of those, how many the sample has */
+	bool derived; /* the verdict */
 	/* Matched passages in artifact order (set only when derived). */
 	struct trace_range *ranges;
 	size_t nranges;
@@ -107,9 +107,8 @@ size_t trace_index_bytes(const struct trace_index *ix);
  * names point into the index, so it must not outlive it.  EMB_EINVAL,
  * EMB_ETOOBIG, EMB_ENOMEM on failure, *ret untouched.
  */
-int trace_index_query(struct trace_index *ix, const uint8_t *text,
-    size_t len, enum mark_lang lang, struct trace_derive_result *ret)
-    EMB_MUST_USE;
+int trace_index_query(struct trace_index *ix, const uint8_t *text, size_t len,
+    enum mark_lang lang, struct trace_derive_result *ret) EMB_MUST_USE;
 
 /* Free a result; r is empty afterwards. */
 void trace_derive_result_fini(struct trace_derive_result *r);

@@ -21,8 +21,8 @@
 #include "common/emb.h"
 
 #define KEYWORD_MAX 32 /* longest keyword looked up, bytes */
-#define HEREDOC_MAX 8  /* pending here-docs on one shell line */
-#define DELIM_MAX 16   /* C++ raw string delimiter */
+#define HEREDOC_MAX 8 /* pending here-docs on one shell line */
+#define DELIM_MAX 16 /* C++ raw string delimiter */
 
 /* Abstract classes and tags; arbitrary odd constants, never 0. */
 #define CLASS_IDENT 0x6a09e667f3bcc909ULL
@@ -43,73 +43,70 @@ enum family {
 };
 
 /* Sorted (strcmp order); lower case where the language ignores case. */
-static const char *const kw_python[] = {
-    "Exception", "False", "None", "True", "and", "as", "assert", "async",
-    "await", "bool", "break", "bytes", "class", "continue", "def", "del",
-    "dict", "elif", "else", "enumerate", "except", "finally", "float", "for",
-    "from", "getattr", "global", "hasattr", "if", "import", "in", "int",
-    "is", "isinstance", "lambda", "len", "list", "nonlocal", "not", "open",
-    "or", "pass", "print", "raise", "range", "return", "self", "set", "str",
-    "super", "try", "tuple", "while", "with", "yield"};
-
-static const char *const kw_c[] = {
-    "NULL", "abstract", "async", "auto", "await", "bool", "boolean", "break",
-    "byte", "case", "catch", "char", "class", "const", "constexpr",
-    "continue", "default", "define", "delete", "do", "double", "elif",
-    "else", "endif", "enum", "error", "export", "extends", "extern", "false",
-    "final", "finally", "float", "for", "function", "goto", "if", "ifdef",
-    "ifndef", "implements", "import", "in", "include", "inline",
-    "instanceof", "int", "int16_t", "int32_t", "int64_t", "int8_t",
-    "interface", "let", "long", "namespace", "new", "null", "nullptr",
-    "package", "pragma", "private", "protected", "public", "register",
-    "restrict", "return", "short", "signed", "size_t", "sizeof", "ssize_t",
-    "static", "string", "struct", "super", "switch", "template", "this",
-    "throw", "throws", "true", "try", "typedef", "typeof", "uint16_t",
-    "uint32_t", "uint64_t", "uint8_t", "undef", "undefined", "union",
-    "unsigned", "using", "var", "virtual", "void", "volatile", "while",
+static const char *const kw_python[] = {"Exception", "False", "None", "True",
+    "and", "as", "assert", "async", "await", "bool", "break", "bytes", "class",
+    "continue", "def", "del", "dict", "elif", "else", "enumerate", "except",
+    "finally", "float", "for", "from", "getattr", "global", "hasattr", "if",
+    "import", "in", "int", "is", "isinstance", "lambda", "len", "list",
+    "nonlocal", "not", "open", "or", "pass", "print", "raise", "range",
+    "return", "self", "set", "str", "super", "try", "tuple", "while", "with",
     "yield"};
 
-static const char *const kw_shell[] = {
-    "alias", "case", "cd", "command", "declare", "do", "done", "echo",
-    "elif", "else", "esac", "eval", "exec", "exit", "export", "false", "fi",
-    "for", "function", "getopts", "if", "in", "local", "printf", "read",
-    "readonly", "return", "select", "set", "shift", "source", "test", "then",
-    "time", "trap", "true", "type", "unset", "until", "wait", "while"};
+static const char *const kw_c[] = {"NULL", "abstract", "async", "auto", "await",
+    "bool", "boolean", "break", "byte", "case", "catch", "char", "class",
+    "const", "constexpr", "continue", "default", "define", "delete", "do",
+    "double", "elif", "else", "endif", "enum", "error", "export", "extends",
+    "extern", "false", "final", "finally", "float", "for", "function", "goto",
+    "if", "ifdef", "ifndef", "implements", "import", "in", "include", "inline",
+    "instanceof", "int", "int16_t", "int32_t", "int64_t", "int8_t", "interface",
+    "let", "long", "namespace", "new", "null", "nullptr", "package", "pragma",
+    "private", "protected", "public", "register", "restrict", "return", "short",
+    "signed", "size_t", "sizeof", "ssize_t", "static", "string", "struct",
+    "super", "switch", "template", "this", "throw", "throws", "true", "try",
+    "typedef", "typeof", "uint16_t", "uint32_t", "uint64_t", "uint8_t", "undef",
+    "undefined", "union", "unsigned", "using", "var", "virtual", "void",
+    "volatile", "while", "yield"};
 
-static const char *const kw_powershell[] = {
-    "$_", "$args", "$false", "$input", "$null", "$psitem", "$this", "$true",
-    "begin", "break", "catch", "class", "continue", "data", "do",
-    "dynamicparam", "else", "elseif", "end", "enum", "exit", "filter",
-    "finally", "for", "foreach", "function", "if", "in", "param", "process",
-    "return", "switch", "throw", "trap", "try", "until", "using", "while"};
+static const char *const kw_shell[] = {"alias", "case", "cd", "command",
+    "declare", "do", "done", "echo", "elif", "else", "esac", "eval", "exec",
+    "exit", "export", "false", "fi", "for", "function", "getopts", "if", "in",
+    "local", "printf", "read", "readonly", "return", "select", "set", "shift",
+    "source", "test", "then", "time", "trap", "true", "type", "unset", "until",
+    "wait", "while"};
 
-static const char *const kw_yara[] = {
-    "all", "and", "any", "ascii", "at", "base64", "base64wide", "condition",
-    "contains", "defined", "endswith", "entrypoint", "false", "filesize",
-    "for", "fullword", "global", "icontains", "iendswith", "iequals",
-    "import", "in", "include", "int16", "int16be", "int32", "int32be",
-    "int8", "int8be", "istartswith", "matches", "meta", "nocase", "none",
-    "not", "of", "or", "private", "rule", "startswith", "strings", "them",
-    "true", "uint16", "uint16be", "uint32", "uint32be", "uint8", "uint8be",
-    "wide", "xor"};
+static const char *const kw_powershell[] = {"$_", "$args", "$false", "$input",
+    "$null", "$psitem", "$this", "$true", "begin", "break", "catch", "class",
+    "continue", "data", "do", "dynamicparam", "else", "elseif", "end", "enum",
+    "exit", "filter", "finally", "for", "foreach", "function", "if", "in",
+    "param", "process", "return", "switch", "throw", "trap", "try", "until",
+    "using", "while"};
 
-static const char *const kw_suricata[] = {
-    "alert", "any", "byte_jump", "byte_test", "classtype", "content",
-    "depth", "detection_filter", "distance", "dns", "drop", "dsize",
-    "established", "fast_pattern", "file_data", "flow", "flowbits",
-    "from_client", "from_server", "ftp", "http", "http_client_body",
-    "http_cookie", "http_header", "http_method", "http_stat_code",
-    "http_uri", "http_user_agent", "icmp", "ip", "isdataat", "metadata",
-    "msg", "nocase", "offset", "pass", "pcre", "priority", "reference",
-    "reject", "rev", "sid", "smb", "smtp", "ssh", "tcp", "threshold", "tls",
-    "to_client", "to_server", "udp", "uricontent", "within"};
+static const char *const kw_yara[] = {"all", "and", "any", "ascii", "at",
+    "base64", "base64wide", "condition", "contains", "defined", "endswith",
+    "entrypoint", "false", "filesize", "for", "fullword", "global", "icontains",
+    "iendswith", "iequals", "import", "in", "include", "int16", "int16be",
+    "int32", "int32be", "int8", "int8be", "istartswith", "matches", "meta",
+    "nocase", "none", "not", "of", "or", "private", "rule", "startswith",
+    "strings", "them", "true", "uint16", "uint16be", "uint32", "uint32be",
+    "uint8", "uint8be", "wide", "xor"};
 
-static const char *const stop_words[] = {
-    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can",
-    "do", "does", "for", "from", "has", "have", "if", "in", "into", "is",
-    "it", "its", "may", "no", "not", "of", "on", "or", "our", "so", "such",
-    "that", "the", "their", "them", "then", "there", "these", "they", "this",
-    "to", "was", "we", "were", "which", "will", "with", "you", "your"};
+static const char *const kw_suricata[] = {"alert", "any", "byte_jump",
+    "byte_test", "classtype", "content", "depth", "detection_filter",
+    "distance", "dns", "drop", "dsize", "established", "fast_pattern",
+    "file_data", "flow", "flowbits", "from_client", "from_server", "ftp",
+    "http", "http_client_body", "http_cookie", "http_header", "http_method",
+    "http_stat_code", "http_uri", "http_user_agent", "icmp", "ip", "isdataat",
+    "metadata", "msg", "nocase", "offset", "pass", "pcre", "priority",
+    "reference", "reject", "rev", "sid", "smb", "smtp", "ssh", "tcp",
+    "threshold", "tls", "to_client", "to_server", "udp", "uricontent",
+    "within"};
+
+static const char *const stop_words[] = {"a", "an", "and", "are", "as", "at",
+    "be", "been", "but", "by", "can", "do", "does", "for", "from", "has",
+    "have", "if", "in", "into", "is", "it", "its", "may", "no", "not", "of",
+    "on", "or", "our", "so", "such", "that", "the", "their", "them", "then",
+    "there", "these", "they", "this", "to", "was", "we", "were", "which",
+    "will", "with", "you", "your"};
 
 struct family_def {
 	enum family fam;
@@ -119,21 +116,20 @@ struct family_def {
 };
 
 static const struct family_def families[] = {
-	[FAM_PROSE] = {FAM_PROSE, stop_words, EMB_ARRAY_LEN(stop_words), true},
-	[FAM_PYTHON] = {FAM_PYTHON, kw_python, EMB_ARRAY_LEN(kw_python),
-	    false},
-	[FAM_POWERSHELL] = {FAM_POWERSHELL, kw_powershell,
-	    EMB_ARRAY_LEN(kw_powershell), true},
-	[FAM_C] = {FAM_C, kw_c, EMB_ARRAY_LEN(kw_c), false},
-	[FAM_SHELL] = {FAM_SHELL, kw_shell, EMB_ARRAY_LEN(kw_shell), false},
-	[FAM_YARA] = {FAM_YARA, kw_yara, EMB_ARRAY_LEN(kw_yara), false},
-	[FAM_SURICATA] = {FAM_SURICATA, kw_suricata,
-	    EMB_ARRAY_LEN(kw_suricata), true},
+    [FAM_PROSE] = {FAM_PROSE, stop_words, EMB_ARRAY_LEN(stop_words), true},
+    [FAM_PYTHON] = {FAM_PYTHON, kw_python, EMB_ARRAY_LEN(kw_python), false},
+    [FAM_POWERSHELL] = {FAM_POWERSHELL, kw_powershell,
+        EMB_ARRAY_LEN(kw_powershell), true},
+    [FAM_C] = {FAM_C, kw_c, EMB_ARRAY_LEN(kw_c), false},
+    [FAM_SHELL] = {FAM_SHELL, kw_shell, EMB_ARRAY_LEN(kw_shell), false},
+    [FAM_YARA] = {FAM_YARA, kw_yara, EMB_ARRAY_LEN(kw_yara), false},
+    [FAM_SURICATA] = {FAM_SURICATA, kw_suricata, EMB_ARRAY_LEN(kw_suricata),
+        true},
 };
 
 struct heredoc {
 	size_t off, len; /* the delimiter */
-	bool dash;       /* <<-: leading tabs stripped */
+	bool dash; /* <<-: leading tabs stripped */
 };
 
 struct lexer {
@@ -150,11 +146,11 @@ struct lexer {
 
 /* Options of one quoted-string form. */
 struct quote {
-	uint8_t q;      /* closing quote byte */
-	uint8_t esc;    /* escape byte ('\\', '`') or 0 */
-	bool triple;    /* closed by three quotes */
+	uint8_t q; /* closing quote byte */
+	uint8_t esc; /* escape byte ('\\', '`') or 0 */
+	bool triple; /* closed by three quotes */
 	bool multiline; /* may span lines */
-	bool doubled;   /* a doubled quote stands for one */
+	bool doubled; /* a doubled quote stands for one */
 };
 
 static uint64_t
@@ -283,17 +279,18 @@ emit(struct lexer *lx, size_t off, size_t len, enum trace_tok_type type,
 		 * ';', which a newline can always replace.
 		 */
 		if (lx->def->fam == FAM_PROSE ||
-		    (p[0] == ';' && (lx->def->fam == FAM_SHELL ||
-					lx->def->fam == FAM_POWERSHELL)))
+		    (p[0] == ';' &&
+		        (lx->def->fam == FAM_SHELL ||
+		            lx->def->fam == FAM_POWERSHELL)))
 			a = 0;
 		else
 			a = fmix64(hash_bytes(p, len, false) ^ TAG_PUNCT);
 		break;
 	case TRACE_TOK_WORD:
 	default:
-		a = is_keyword(lx->def, p, len) ?
-		    0 :
-		    fmix64(hash_bytes(p, len, true) ^ TAG_WORD);
+		a = is_keyword(lx->def, p, len)
+		    ? 0
+		    : fmix64(hash_bytes(p, len, true) ^ TAG_WORD);
 		break;
 	}
 	t = &lx->v[lx->nv++];
@@ -337,8 +334,8 @@ skip_past(const struct lexer *lx, size_t i, const char *m, size_t mlen)
  * the closing quote (or where an unclosed string stops) and sets *post.
  */
 static size_t
-scan_quoted(const struct lexer *lx, size_t i, const struct quote *q,
-    size_t *post)
+scan_quoted(
+    const struct lexer *lx, size_t i, const struct quote *q, size_t *post)
 {
 	const uint8_t *s = lx->s;
 	size_t n = lx->n;
@@ -357,7 +354,8 @@ scan_quoted(const struct lexer *lx, size_t i, const struct quote *q,
 					*post = 3;
 					return i + 3;
 				}
-			} else if (q->doubled && i + 1 < n && s[i + 1] == q->q) {
+			} else if (q->doubled && i + 1 < n &&
+			    s[i + 1] == q->q) {
 				i += 2;
 				continue;
 			} else {
@@ -398,7 +396,7 @@ lex_number(struct lexer *lx)
 			j++;
 		} else if ((c == '+' || c == '-') && j > i &&
 		    ((!hex && lower(s[j - 1]) == 'e') ||
-			(hex && lower(s[j - 1]) == 'p'))) {
+		        (hex && lower(s[j - 1]) == 'p'))) {
 			j++;
 		} else if (c == '\'' && lx->def->fam == FAM_C && j > i &&
 		    j + 1 < lx->n && is_digit(s[j - 1]) && is_digit(s[j + 1])) {
@@ -422,9 +420,9 @@ ident_end(const struct lexer *lx, size_t i)
 static int
 emit_name(struct lexer *lx, size_t i, size_t j)
 {
-	enum trace_tok_type type = is_keyword(lx->def, lx->s + i, j - i) ?
-	    TRACE_TOK_KEYWORD :
-	    TRACE_TOK_IDENT;
+	enum trace_tok_type type = is_keyword(lx->def, lx->s + i, j - i)
+	    ? TRACE_TOK_KEYWORD
+	    : TRACE_TOK_IDENT;
 
 	lx->i = j;
 	return emit(lx, i, j - i, type, 0, 0);
@@ -466,7 +464,8 @@ lex_python(struct lexer *lx)
 			return emit_quoted(lx, i, j - i + 1, &q);
 		}
 		if (j > i)
-			return is_digit(c) ? lex_number(lx) : emit_name(lx, i, j);
+			return is_digit(c) ? lex_number(lx)
+			                   : emit_name(lx, i, j);
 	}
 	return 1;
 }
@@ -530,8 +529,8 @@ lex_c(struct lexer *lx)
 				post = dl + 2;
 			}
 			lx->i = end;
-			return emit(lx, i, end - i, TRACE_TOK_STRING, k + 1 - i,
-			    post);
+			return emit(
+			    lx, i, end - i, TRACE_TOK_STRING, k + 1 - i, post);
 		}
 	}
 	if (j < n && (s[j] == '"' || s[j] == '\'') && j - i <= 2 &&
@@ -668,16 +667,16 @@ lex_shell(struct lexer *lx)
 		}
 		if (d == '{') {
 			j = i + 2;
-			while (j < n && s[j] != '}' && s[j] != '\n' &&
-			    j - i < 256)
+			while (
+			    j < n && s[j] != '}' && s[j] != '\n' && j - i < 256)
 				j++;
 			lx->i = j < n && s[j] == '}' ? j + 1 : j;
 			return emit(lx, i, lx->i - i, TRACE_TOK_IDENT, 0, 0);
 		}
 		if (is_alpha(d) || d == '_') {
 			j = i + 1;
-			while (j < n && (is_alpha(s[j]) || is_digit(s[j]) ||
-					    s[j] == '_'))
+			while (j < n &&
+			    (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '_'))
 				j++;
 			lx->i = j;
 			return emit(lx, i, j - i, TRACE_TOK_IDENT, 0, 0);
@@ -713,8 +712,10 @@ lex_shell(struct lexer *lx)
 	if (j > n)
 		j = n;
 	lx->i = j;
-	if (c == '-' && j - i >= 2 && all_in(s + i + 1, j - i - 1,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"))
+	if (c == '-' && j - i >= 2 &&
+	    all_in(s + i + 1, j - i - 1,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	        "-"))
 		return emit(lx, i, j - i, TRACE_TOK_KEYWORD, 0, 0);
 	return emit(lx, i, j - i, TRACE_TOK_STRING, 0, 0);
 }
@@ -780,17 +781,18 @@ lex_powershell(struct lexer *lx)
 	if (c == '$') {
 		if (d == '{') {
 			j = i + 2;
-			while (j < n && s[j] != '}' && s[j] != '\n' &&
-			    j - i < 256)
+			while (
+			    j < n && s[j] != '}' && s[j] != '\n' && j - i < 256)
 				j++;
 			lx->i = j < n && s[j] == '}' ? j + 1 : j;
 			return emit(lx, i, lx->i - i, TRACE_TOK_IDENT, 0, 0);
 		}
 		if (is_ident(d)) {
 			j = i + 1;
-			while (j < n && (is_ident(s[j]) ||
-					    (s[j] == ':' && j + 1 < n &&
-						is_ident(s[j + 1]))))
+			while (j < n &&
+			    (is_ident(s[j]) ||
+			        (s[j] == ':' && j + 1 < n &&
+			            is_ident(s[j + 1]))))
 				j++;
 			return emit_name(lx, i, j);
 		}
@@ -896,9 +898,9 @@ lex_prose(struct lexer *lx)
 
 	if (!is_ident(s[i]) || s[i] == '_')
 		return 1;
-	while (j < n && (is_alpha(s[j]) || is_digit(s[j]) || s[j] >= 0x80 ||
-			    (s[j] == '\'' && j + 1 < n && is_alpha(s[j + 1]) &&
-				j > i)))
+	while (j < n &&
+	    (is_alpha(s[j]) || is_digit(s[j]) || s[j] >= 0x80 ||
+	        (s[j] == '\'' && j + 1 < n && is_alpha(s[j + 1]) && j > i)))
 		j++;
 	lx->i = j;
 	return emit(lx, i, j - i, TRACE_TOK_WORD, 0, 0);

@@ -34,26 +34,26 @@
 #include "common/err.h"
 #include "mark/lang.h"
 
-#define TRACE_TEXT_MAX (64u << 20)  /* bytes of one text */
+#define TRACE_TEXT_MAX (64u << 20) /* bytes of one text */
 #define TRACE_TOKENS_MAX (8u << 20) /* tokens of one text */
 
 enum trace_tok_type {
-	TRACE_TOK_IDENT,   /* identifier, variable */
+	TRACE_TOK_IDENT, /* identifier, variable */
 	TRACE_TOK_KEYWORD, /* keyword, builtin, operator word (-eq) */
 	TRACE_TOK_NUMBER,
 	TRACE_TOK_STRING, /* quoted string, here-doc body, bare shell word */
-	TRACE_TOK_PUNCT,  /* one byte of punctuation */
-	TRACE_TOK_WORD    /* a word of prose */
+	TRACE_TOK_PUNCT, /* one byte of punctuation */
+	TRACE_TOK_WORD /* a word of prose */
 };
 
 struct trace_tok {
-	uint64_t exact;    /* hash of the text */
+	uint64_t exact; /* hash of the text */
 	uint64_t abstract; /* hash of the class; 0: not in the stream */
-	uint32_t off;      /* byte offset in the text */
-	uint32_t len;      /* byte length, > 0 */
-	uint8_t type;      /* enum trace_tok_type */
-	uint8_t pre;       /* strings: bytes of prefix and opening quote */
-	uint8_t post;      /* strings: bytes of closing quote (0: unclosed) */
+	uint32_t off; /* byte offset in the text */
+	uint32_t len; /* byte length, > 0 */
+	uint8_t type; /* enum trace_tok_type */
+	uint8_t pre; /* strings: bytes of prefix and opening quote */
+	uint8_t post; /* strings: bytes of closing quote (0: unclosed) */
 };
 
 struct trace_tokens {

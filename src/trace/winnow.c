@@ -36,15 +36,27 @@
  * shares a k-gram (idioms like `if (x == NULL) return -1;` are 12
  * tokens), yet short enough that what survives reordering and partial
  * copying (runs of a few statements) still holds whole k-grams.  w trades
- * index size against the guarantee.  The values below were calibrated on
- * Debian's own Python, shell and C sources and planted copies
- * (docs/derivation.md has the measurements):
+ * index size against the guarantee.  Shell lexes into fewer, larger
+ * tokens (a quoted word with its expansions is one), so a 60-line script
+ * has only ~150 of them: it gets a shorter k-gram and a denser window, or
+ * a third of such a script would hold too few fingerprints to be found.
+ * The values were calibrated on Debian's own Python, shell and C sources
+ * and planted copies (docs/derivation.md has the measurements):
  *
- *	family			k	w	t = w + k - 1
- *	Python, PowerShell,
- *	C family, shell		12	8	19 tokens (2-3 lines)
- *	YARA, Suricata		8	4	11 tokens
- *	prose			7	6	12 words (stop words dropped)
+ *	family			k	w	t = w + k - 1	density
+ *	Python, PowerShell, C	12	8	19 tokens	2/9
+ *	shell			8	4	11 tokens	2/5
+ *	YARA, Suricata		8	4	11 tokens	2/5
+ *	prose			7	6	12 words	2/7
+ *
+ * Repetition.  Structure that repeats line after line (tables of numbers,
+ * lists of `#define NAME value`, struct fields) produces a handful of
+ * k-grams that recur in every file with such a list, in order, and would
+ * pass for copied passages.  Two filters drop them before winnowing: a
+ * k-gram that is periodic with a period of at most k/2, and a k-gram that
+ * occurs again within REPEAT_SPAN k-grams.  Both depend only on a
+ * neighbourhood of the k-gram, so copies are filtered alike and the
+ * guarantee holds for every shared run that is not itself repetitive.
  *
  * Rare literals.  Identifiers and literals are abstracted away, which is
  * what makes renaming harmless, but long literals (paths, URLs, payload
@@ -66,7 +78,7 @@
 #define ROLL_BASE 0x9e3779b97f4a7c15ULL
 #define TAG_LIT 0x243f6a8885a308d3ULL
 #define PERIODIC UINT64_MAX /* hash of a k-gram that is never kept */
-#define REPEAT_SPAN 32        /* k-grams repeated this close: structure */
+#define REPEAT_SPAN 32 /* k-grams repeated this close: structure */
 
 /* The calibration runs (docs/derivation.md) override these with -D. */
 #ifndef WINNOW_CODE_K
@@ -94,14 +106,14 @@
 #define WINNOW_PROSE_W 6
 #endif
 
-static const struct trace_winnow_params params_code = {WINNOW_CODE_K,
-    WINNOW_CODE_W, 8, 5};
-static const struct trace_winnow_params params_shell = {WINNOW_SHELL_K,
-    WINNOW_SHELL_W, 8, 5};
-static const struct trace_winnow_params params_rules = {WINNOW_RULES_K,
-    WINNOW_RULES_W, 8, 5};
-static const struct trace_winnow_params params_prose = {WINNOW_PROSE_K,
-    WINNOW_PROSE_W, 0, 0};
+static const struct trace_winnow_params params_code = {
+    WINNOW_CODE_K, WINNOW_CODE_W, 8, 5};
+static const struct trace_winnow_params params_shell = {
+    WINNOW_SHELL_K, WINNOW_SHELL_W, 8, 5};
+static const struct trace_winnow_params params_rules = {
+    WINNOW_RULES_K, WINNOW_RULES_W, 8, 5};
+static const struct trace_winnow_params params_prose = {
+    WINNOW_PROSE_K, WINNOW_PROSE_W, 0, 0};
 
 static uint64_t
 fmix64(uint64_t h)
@@ -211,10 +223,11 @@ mark_periodic(const struct trace_tokens *toks, const uint32_t *idx, size_t m,
 	for (unsigned p = 1; p <= k / 2; p++) {
 		r[m - 1] = 0;
 		for (size_t i = m - 1; i-- > 0;)
-			r[i] = i + p < m && toks->v[idx[i]].abstract ==
-				toks->v[idx[i + p]].abstract ?
-			    r[i + 1] + 1 :
-			    0;
+			r[i] = i + p < m &&
+			        toks->v[idx[i]].abstract ==
+			            toks->v[idx[i + p]].abstract
+			    ? r[i + 1] + 1
+			    : 0;
 		for (size_t j = 0; j + k <= m; j++)
 			if (r[j] >= k - p)
 				g[j] = PERIODIC;
@@ -273,9 +286,9 @@ literals(const struct trace_tokens *toks, const uint8_t *text, size_t len,
 		if ((size_t)t->off + t->len > len)
 			continue;
 		if ((t->type == TRACE_TOK_STRING && p->lit_string > 0 &&
-			t->len >= (size_t)t->pre + t->post + p->lit_string) ||
+		        t->len >= (size_t)t->pre + t->post + p->lit_string) ||
 		    (t->type == TRACE_TOK_NUMBER && p->lit_number > 0 &&
-			t->len >= p->lit_number))
+		        t->len >= p->lit_number))
 			cnt++;
 	}
 	if (cnt == 0)
@@ -294,20 +307,20 @@ literals(const struct trace_tokens *toks, const uint8_t *text, size_t len,
 		    t->len >= (size_t)t->pre + t->post + p->lit_string) {
 			b += t->pre;
 			blen -= (size_t)t->pre + t->post;
-		} else if (!(t->type == TRACE_TOK_NUMBER &&
-			       p->lit_number > 0 && t->len >= p->lit_number)) {
+		} else if (!(t->type == TRACE_TOK_NUMBER && p->lit_number > 0 &&
+		               t->len >= p->lit_number)) {
 			continue;
 		}
-		f->lit[f->nlit++] = (struct trace_fp){
-		    fmix64(trace_hash(b, blen) ^ TAG_LIT), (uint32_t)i,
-		    (uint32_t)i};
+		f->lit[f->nlit++] =
+		    (struct trace_fp){fmix64(trace_hash(b, blen) ^ TAG_LIT),
+		        (uint32_t)i, (uint32_t)i};
 	}
 	return 0;
 }
 
 int
-trace_winnow(const struct trace_tokens *toks, const uint8_t *text,
-    size_t len, const struct trace_winnow_params *p, struct trace_fps *ret)
+trace_winnow(const struct trace_tokens *toks, const uint8_t *text, size_t len,
+    const struct trace_winnow_params *p, struct trace_fps *ret)
 {
 	struct trace_fps f = {0};
 	uint32_t *idx = NULL, *sel = NULL;
@@ -318,8 +331,7 @@ trace_winnow(const struct trace_tokens *toks, const uint8_t *text,
 
 	if (p == NULL)
 		p = trace_winnow_params(toks->lang);
-	if (p->k == 0 || p->k > TRACE_K_MAX || p->w == 0 ||
-	    p->w > TRACE_W_MAX)
+	if (p->k == 0 || p->k > TRACE_K_MAX || p->w == 0 || p->w > TRACE_W_MAX)
 		return EMB_EINVAL;
 	k = p->k;
 	seed = family_seed(toks->lang);

@@ -4,8 +4,9 @@
  * winnow.c).  A text's fingerprints are a small, position-carrying subset
  * of the hashes of its k-grams of abstract tokens, chosen so that any run
  * of at least t = w + k - 1 abstract tokens shared by two texts yields a
- * fingerprint shared by both.  A second stream holds the text's long
- * string and number literals, hashed exactly.  Pure: no I/O.
+ * fingerprint shared by both (unless the run is only repetitive
+ * structure, which is never fingerprinted).  A second stream holds the
+ * text's long string and number literals, hashed exactly.  Pure: no I/O.
  */
 #ifndef EMB_TRACE_WINNOW_H
 #define EMB_TRACE_WINNOW_H
@@ -21,8 +22,8 @@
 #define TRACE_W_MAX 64 /* largest window, k-grams */
 
 struct trace_winnow_params {
-	unsigned k;          /* k-gram length, abstract tokens */
-	unsigned w;          /* window, k-grams */
+	unsigned k; /* k-gram length, abstract tokens */
+	unsigned w; /* window, k-grams */
 	unsigned lit_string; /* shortest string body in the literal stream */
 	unsigned lit_number; /* shortest number text in it (0: none) */
 };
@@ -35,7 +36,7 @@ struct trace_fp {
 };
 
 struct trace_fps {
-	struct trace_fp *fp;  /* winnowed k-gram hashes, in text order */
+	struct trace_fp *fp; /* winnowed k-gram hashes, in text order */
 	size_t nfp;
 	struct trace_fp *lit; /* exact literals (first == last), text order */
 	size_t nlit;
@@ -55,8 +56,8 @@ const struct trace_winnow_params *trace_winnow_params(enum mark_lang lang);
  * increasing order, to out (room for n entries).  When n <= w the whole
  * input is one window; w above TRACE_W_MAX counts as TRACE_W_MAX.  Returns the number written.  O(n).
  */
-size_t trace_winnow_select(const uint64_t *h, size_t n, unsigned w,
-    uint32_t *out);
+size_t
+trace_winnow_select(const uint64_t *h, size_t n, unsigned w, uint32_t *out);
 
 /*
  * Fingerprint a tokenised text (text and len are the bytes toks was
@@ -66,9 +67,9 @@ size_t trace_winnow_select(const uint64_t *h, size_t n, unsigned w,
  * On success *ret owns new arrays (free with trace_fps_fini); EMB_EINVAL
  * for k or w out of range, EMB_ENOMEM.
  */
-int trace_winnow(const struct trace_tokens *toks, const uint8_t *text,
-    size_t len, const struct trace_winnow_params *p, struct trace_fps *ret)
-    EMB_MUST_USE;
+int
+trace_winnow(const struct trace_tokens *toks, const uint8_t *text, size_t len,
+    const struct trace_winnow_params *p, struct trace_fps *ret) EMB_MUST_USE;
 
 /* Free the arrays; f is empty afterwards. */
 void trace_fps_fini(struct trace_fps *f);

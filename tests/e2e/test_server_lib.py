@@ -164,15 +164,18 @@ def shared_dir():
 
 
 class Schemas:
-    """Validators for STIX 2.1 objects and CSAF 2.0 documents."""
+    """Validators for STIX 2.1 objects and CSAF 2.0 documents.
+
+    Every schema is registered under its $id (the CVSS ones under the
+    FIRST URLs the CSAF schema names) in a `referencing` registry
+    (jsonschema 4.18 or later), so nothing is fetched.
+    """
 
     def __init__(self):
         import jsonschema
-        from referencing import Registry, Resource
-        from referencing.jsonschema import DRAFT202012, DRAFT7
         self.jsonschema = jsonschema
         root = os.path.join(shared_dir(), "schemas")
-        resources = []
+        store = {}
         self.stix = {}
         for dirpath, _, files in os.walk(os.path.join(root, "stix2.1")):
             for f in files:
@@ -180,25 +183,37 @@ class Schemas:
                     continue
                 with open(os.path.join(dirpath, f)) as fh:
                     doc = json.load(fh)
-                spec = DRAFT7 if "draft-07" in doc.get("$schema", "") \
-                    else DRAFT202012
-                resources.append((doc["$id"], Resource(doc, specification=spec)))
+                store[doc["$id"]] = doc
                 self.stix[os.path.relpath(os.path.join(dirpath, f),
                                           os.path.join(root, "stix2.1"))] = doc
         csaf = os.path.join(root, "csaf2.0")
         first = os.path.join(csaf, "referenced_schema", "first")
         for name in ("cvss-v2.0.json", "cvss-v3.0.json", "cvss-v3.1.json"):
             with open(os.path.join(first, name)) as fh:
-                doc = json.load(fh)
-            resources.append(("https://www.first.org/cvss/" + name,
-                              Resource.from_contents(doc)))
+                store["https://www.first.org/cvss/" + name] = json.load(fh)
         with open(os.path.join(csaf, "csaf_json_schema.json")) as fh:
             self.csaf_schema = json.load(fh)
         with open(os.path.join(csaf, "provider_json_schema.json")) as fh:
             self.provider_schema = json.load(fh)
-        for s in (self.csaf_schema, self.provider_schema):
-            resources.append((s["$id"], Resource.from_contents(s)))
-        self.registry = Registry().with_resources(resources)
+        for sch in (self.csaf_schema, self.provider_schema):
+            store[sch["$id"]] = sch
+        self.store = store
+        try:
+            from referencing import Registry, Resource
+            from referencing.jsonschema import DRAFT7, DRAFT202012
+        except ImportError:
+            raise SystemExit("the schema checks need jsonschema 4.18 or"
+                             " later (with `referencing`)")
+        res = []
+        for uri, doc in store.items():
+            if "draft-07" in doc.get("$schema", ""):
+                res.append((uri, Resource(doc, specification=DRAFT7)))
+            elif "2020-12" in doc.get("$schema", ""):
+                res.append((uri, Resource(doc, specification=DRAFT202012)))
+            else:
+                res.append((uri, Resource.from_contents(
+                    doc, default_specification=DRAFT202012)))
+        self.registry = Registry().with_resources(res)
 
     def _validate(self, schema, doc):
         cls = self.jsonschema.validators.validator_for(schema)

@@ -26,14 +26,21 @@ static const struct {
     {"exchange_check.ps1", MARK_LANG_POWERSHELL, NULL},
 };
 
+/* Fixtures under $EMBARGO_SRC/tests/fixtures, else EMB_FIXTURES. */
 static struct buf
 fixture(const char *name)
 {
 	struct buf b;
-	char path[512];
+	char path[1024];
+	const char *src = getenv("EMBARGO_SRC");
 
 	buf_init(&b, TEXT_MAX);
-	snprintf(path, sizeof(path), "%s/derive/%s", EMB_FIXTURES, name);
+	if (src != NULL)
+		snprintf(path, sizeof(path), "%s/tests/fixtures/derive/%s", src,
+		    name);
+	else
+		snprintf(
+		    path, sizeof(path), "%s/derive/%s", EMB_FIXTURES, name);
 	if (buf_read_file(&b, path) < 0)
 		fail_msg("cannot read fixture %s", path);
 	return b;
@@ -130,7 +137,8 @@ reformat(const struct buf *in, enum mark_lang lang)
 				}
 				if (c == quote) {
 					quote = 0;
-					if (lang == MARK_LANG_PYTHON && c == '\'')
+					if (lang == MARK_LANG_PYTHON &&
+					    c == '\'')
 						c = '"';
 				}
 				put(&out, &c, 1);
@@ -139,9 +147,10 @@ reformat(const struct buf *in, enum mark_lang lang)
 			if (c == '"' || c == '\'') {
 				quote = c;
 				if (lang == MARK_LANG_PYTHON && c == '\'' &&
-				    memchr(p + i + 1, '"', len - i - 1) == NULL &&
+				    memchr(p + i + 1, '"', len - i - 1) ==
+				        NULL &&
 				    !(i + 2 < len && p[i + 1] == '\'' &&
-					p[i + 2] == '\''))
+				        p[i + 2] == '\''))
 					c = '"';
 				else if (c == '\'' && lang == MARK_LANG_PYTHON)
 					quote = '\'';
@@ -160,8 +169,8 @@ reformat(const struct buf *in, enum mark_lang lang)
 			    i + 1 < len && p[i + 1] != '=' && i > 0 &&
 			    strchr("=!<>+-*/%&|^:", p[i - 1]) == NULL)
 				put(&out, " = ", 3);
-			else if (c == '{' && lang == MARK_LANG_C && i + 1 < len &&
-			    p[i + 1] == '\n')
+			else if (c == '{' && lang == MARK_LANG_C &&
+			    i + 1 < len && p[i + 1] == '\n')
 				put(&out, "\n{", 2);
 			else
 				put(&out, &c, 1);
@@ -320,8 +329,8 @@ embed(const struct buf *in, enum mark_lang lang, const char *unrelated)
 			    f, (int)(x % 90), x & 1 ? "v" : "it",
 			    x & 1 ? "v" : "it", 2 + (int)(x % 7),
 			    x & 2 ? "==" : "!=", x & 1 ? "v" : "it",
-			    x & 4 ? "        else:\n            break\n" :
-				    "    out.sort()\n");
+			    x & 4 ? "        else:\n            break\n"
+			          : "    out.sort()\n");
 			break;
 		case MARK_LANG_C:
 			w = snprintf(tmp, sizeof(tmp),
@@ -331,8 +340,8 @@ embed(const struct buf *in, enum mark_lang lang, const char *unrelated)
 			    "\t\tacc %s v[i] * %d;\n"
 			    "%s"
 			    "\treturn acc;\n}\n",
-			    f, (int)(x % 50), x & 1 ? "+=" : "^=",
-			    (int)(x % 13),
+			    f, (int)(x % 50),
+			    x & 1 ? "+=" : "^=", (int)(x % 13),
 			    x & 2 ? "\tif (acc < 0)\n\t\tacc = -acc;\n" : "");
 			break;
 		case MARK_LANG_SHELL:
@@ -380,7 +389,7 @@ setup(void **state)
 	for (size_t i = 0; i < EMB_ARRAY_LEN(pocs); i++) {
 		fs->texts[i] = fixture(pocs[i].file);
 		if (trace_index_add(fs->ix, pocs[i].file, pocs[i].lang,
-			fs->texts[i].data, fs->texts[i].len) != (int)i)
+		        fs->texts[i].data, fs->texts[i].len) != (int)i)
 			return -1;
 	}
 	*state = fs;
@@ -410,8 +419,7 @@ find(const struct trace_derive_result *r, size_t doc)
 }
 
 static void
-check_ranges(const struct trace_derivation *d, size_t art_len,
-    size_t smp_len)
+check_ranges(const struct trace_derivation *d, size_t art_len, size_t smp_len)
 {
 	for (size_t i = 0; i < d->nranges; i++) {
 		const struct trace_range *g = &d->ranges[i];
@@ -442,7 +450,7 @@ expect_derived(struct fixture_state *fs, const struct buf *sample,
 
 		if (d->derived != ((int)d->doc == want))
 			fail_msg("%s: artifact %s derived=%d (shared %u aligned"
-				 " %u of %u/%u)",
+			         " %u of %u/%u)",
 			    what, d->name, d->derived, d->shared, d->aligned,
 			    d->art_fps, d->smp_fps);
 		check_ranges(d, fs->texts[d->doc].len, sample->len);
@@ -470,7 +478,7 @@ test_verbatim(void **state)
 		const struct trace_derivation *d;
 
 		assert_int_equal(trace_index_query(fs->ix, fs->texts[i].data,
-				     fs->texts[i].len, pocs[i].lang, &r),
+		                     fs->texts[i].len, pocs[i].lang, &r),
 		    0);
 		d = find(&r, i);
 		assert_non_null(d);
@@ -484,8 +492,8 @@ test_verbatim(void **state)
 		assert_int_equal(d->lang, pocs[i].lang);
 		/* verbatim: passages line up byte for byte */
 		for (size_t k = 0; k < d->nranges; k++)
-			assert_int_equal(d->ranges[k].art_off,
-			    d->ranges[k].smp_off);
+			assert_int_equal(
+			    d->ranges[k].art_off, d->ranges[k].smp_off);
 		assert_true(r.v[0].doc == i); /* derived ones first */
 		trace_derive_result_fini(&r);
 	}
@@ -515,8 +523,8 @@ test_transformations(void **state)
 		assert_true(d.art_contained > 0.9);
 		buf_fini(&s);
 
-		snprintf(what, sizeof(what), "%s renamed+reformatted",
-		    pocs[i].file);
+		snprintf(
+		    what, sizeof(what), "%s renamed+reformatted", pocs[i].file);
 		t = rename_all(poc, lang);
 		s = reformat(&t, lang);
 		(void)expect_derived(fs, &s, lang, (int)i, what);
@@ -528,8 +536,8 @@ test_transformations(void **state)
 		(void)expect_derived(fs, &s, lang, (int)i, what);
 		buf_fini(&s);
 
-		snprintf(what, sizeof(what), "%s reordered+renamed",
-		    pocs[i].file);
+		snprintf(
+		    what, sizeof(what), "%s reordered+renamed", pocs[i].file);
 		t = reorder(poc);
 		s = rename_all(&t, lang);
 		(void)expect_derived(fs, &s, lang, (int)i, what);
@@ -543,8 +551,8 @@ test_transformations(void **state)
 		assert_true(d.smp_contained < 0.8);
 		buf_fini(&s);
 
-		snprintf(what, sizeof(what), "%s renamed, embedded",
-		    pocs[i].file);
+		snprintf(
+		    what, sizeof(what), "%s renamed, embedded", pocs[i].file);
 		t = rename_all(poc, lang);
 		s = embed(&t, lang, pocs[i].unrelated);
 		(void)expect_derived(fs, &s, lang, (int)i, what);
@@ -552,8 +560,7 @@ test_transformations(void **state)
 		buf_fini(&t);
 
 		/* the same, without telling the language */
-		snprintf(what, sizeof(what), "%s renamed (auto)",
-		    pocs[i].file);
+		snprintf(what, sizeof(what), "%s renamed (auto)", pocs[i].file);
 		s = rename_all(poc, lang);
 		(void)expect_derived(fs, &s, TRACE_LANG_AUTO, (int)i, what);
 		buf_fini(&s);
@@ -577,15 +584,18 @@ test_partial(void **state)
 
 				if (froms[o] + fracs[f] > 1.0)
 					continue;
-				snprintf(what, sizeof(what), "%s %.0f%% from %.0f%%",
-				    pocs[i].file, 100 * fracs[f],
-				    100 * froms[o]);
+				snprintf(what, sizeof(what),
+				    "%s %.0f%% from %.0f%%", pocs[i].file,
+				    100 * fracs[f], 100 * froms[o]);
 				s = partial(&fs->texts[i], froms[o], fracs[f]);
-				(void)expect_derived(fs, &s, lang, (int)i, what);
+				(void)expect_derived(
+				    fs, &s, lang, (int)i, what);
 				t = rename_all(&s, lang);
-				(void)expect_derived(fs, &t, lang, (int)i, what);
+				(void)expect_derived(
+				    fs, &t, lang, (int)i, what);
 				u = embed(&t, lang, pocs[i].unrelated);
-				(void)expect_derived(fs, &u, lang, (int)i, what);
+				(void)expect_derived(
+				    fs, &u, lang, (int)i, what);
 				buf_fini(&s);
 				buf_fini(&t);
 				buf_fini(&u);
@@ -611,10 +621,10 @@ test_unrelated(void **state)
 	for (size_t i = 0; i < EMB_ARRAY_LEN(others); i++) {
 		struct buf s = fixture(others[i].file);
 
-		(void)expect_derived(fs, &s, others[i].lang, -1,
-		    others[i].file);
-		(void)expect_derived(fs, &s, TRACE_LANG_AUTO, -1,
-		    others[i].file);
+		(void)expect_derived(
+		    fs, &s, others[i].lang, -1, others[i].file);
+		(void)expect_derived(
+		    fs, &s, TRACE_LANG_AUTO, -1, others[i].file);
 		buf_fini(&s);
 	}
 	/* nor the generated host programs alone */
@@ -637,9 +647,8 @@ test_same_bug(void **state)
 	struct trace_derive_result r;
 	const struct trace_derivation *d;
 
-	assert_int_equal(trace_index_query(fs->ix, s.data, s.len,
-			     MARK_LANG_PYTHON, &r),
-	    0);
+	assert_int_equal(
+	    trace_index_query(fs->ix, s.data, s.len, MARK_LANG_PYTHON, &r), 0);
 	d = find(&r, 0);
 	assert_non_null(d);
 	assert_false(d->derived);
@@ -661,25 +670,25 @@ test_errors(void **state)
 	assert_int_equal(trace_index_count(ix), 0);
 	/* an empty index answers with nothing */
 	assert_int_equal(trace_index_query(ix, (const uint8_t *)"x = 1", 5,
-			     TRACE_LANG_AUTO, &r),
+	                     TRACE_LANG_AUTO, &r),
 	    0);
 	assert_int_equal(r.n, 0);
 	trace_derive_result_fini(&r);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	assert_int_equal(trace_index_add(ix, longname, MARK_LANG_C,
-			     (const uint8_t *)"int x;", 6),
+	                     (const uint8_t *)"int x;", 6),
 	    EMB_EINVAL);
 	assert_int_equal(trace_index_add(ix, "a", MARK_LANG_COUNT,
-			     (const uint8_t *)"int x;", 6),
+	                     (const uint8_t *)"int x;", 6),
 	    EMB_EINVAL);
 	assert_int_equal(trace_index_count(ix), 0);
 	assert_int_equal(trace_index_add(ix, NULL, MARK_LANG_C, NULL, 0), 0);
 	assert_int_equal(trace_index_add(ix, "b", MARK_LANG_PROSE,
-			     (const uint8_t *)"some words", 10),
+	                     (const uint8_t *)"some words", 10),
 	    1);
 	assert_int_equal(trace_index_query(ix, (const uint8_t *)"x", 1,
-			     (enum mark_lang)(TRACE_LANG_AUTO + 1), &r),
+	                     (enum mark_lang)(TRACE_LANG_AUTO + 1), &r),
 	    EMB_EINVAL);
 	assert_int_equal(trace_index_query(ix, NULL, 0, MARK_LANG_C, &r), 0);
 	assert_int_equal(r.n, 0);
@@ -717,10 +726,11 @@ test_many(void **state)
 			x ^= x << 17;
 			put(&docs[d], words[x % EMB_ARRAY_LEN(words)],
 			    strlen(words[x % EMB_ARRAY_LEN(words)]));
-			put(&docs[d], w % 12 == 11 ? ".\n" : " ", w % 12 == 11 ? 2 : 1);
+			put(&docs[d], w % 12 == 11 ? ".\n" : " ",
+			    w % 12 == 11 ? 2 : 1);
 		}
 		assert_int_equal(trace_index_add(ix, "adv", MARK_LANG_PROSE,
-				     docs[d].data, docs[d].len),
+		                     docs[d].data, docs[d].len),
 		    (int)d);
 		if (d % 97 == 0 || d + 1 == EMB_ARRAY_LEN(docs)) {
 			struct trace_derive_result r;
@@ -734,11 +744,11 @@ test_many(void **state)
 					s.data[i] = (uint8_t)(s.data[i] - 32);
 			put(&s, " the the the", 12);
 			assert_int_equal(trace_index_query(ix, s.data, s.len,
-					     MARK_LANG_PROSE, &r),
+			                     MARK_LANG_PROSE, &r),
 			    0);
 			for (size_t i = 0; i < r.n; i++)
-				assert_int_equal(r.v[i].derived,
-				    r.v[i].doc == q);
+				assert_int_equal(
+				    r.v[i].derived, r.v[i].doc == q);
 			assert_non_null(find(&r, q));
 			assert_true(find(&r, q)->derived);
 			trace_derive_result_fini(&r);
@@ -756,8 +766,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_verbatim, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_transformations, setup,
-		teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_transformations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_partial, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unrelated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_same_bug, setup, teardown),

@@ -64,7 +64,8 @@ site_at(const struct run *r, const char *rule, const char *needle)
 		if (strcmp(s->rule, rule) != 0)
 			continue;
 		for (uint32_t k = 0; k < s->nspans; k++) {
-			const struct mark_span *sp = &r->set.spans[s->span0 + k];
+			const struct mark_span *sp =
+			    &r->set.spans[s->span0 + k];
 			if (sp->off <= off && off < sp->off + sp->len)
 				return s;
 		}
@@ -129,13 +130,14 @@ test_rename_local(void **state)
 	char *out;
 
 	(void)state;
-	run_c(&r, "#include <string.h>\n"
-		  "static size_t\n"
-		  "measure(const char *str)\n"
-		  "{\n"
-		  "\tsize_t len = strlen(str);\n"
-		  "\treturn len + 1;\n"
-		  "}\n");
+	run_c(&r,
+	    "#include <string.h>\n"
+	    "static size_t\n"
+	    "measure(const char *str)\n"
+	    "{\n"
+	    "\tsize_t len = strlen(str);\n"
+	    "\treturn len + 1;\n"
+	    "}\n");
 	s = rename_of(&r, "c.rename", "len");
 	assert_non_null(s);
 	assert_int_equal(s->nspans, 2);
@@ -158,14 +160,15 @@ test_rename_not_global(void **state)
 	struct run r;
 
 	(void)state;
-	run_c(&r, "int counter;\n"
-		  "struct pt { int x; int y; };\n"
-		  "void f(struct pt *p) {\n"
-		  "\tint x = p->x;\n"
-		  "\tint y = 2;\n"
-		  "\tcounter += x + y;\n"
-		  "\tp->y = y;\n"
-		  "}\n");
+	run_c(&r,
+	    "int counter;\n"
+	    "struct pt { int x; int y; };\n"
+	    "void f(struct pt *p) {\n"
+	    "\tint x = p->x;\n"
+	    "\tint y = 2;\n"
+	    "\tcounter += x + y;\n"
+	    "\tp->y = y;\n"
+	    "}\n");
 	/* a global, and names that are also members */
 	assert_null(rename_of(&r, "c.rename", "counter"));
 	assert_null(rename_of(&r, "c.rename", "x"));
@@ -179,15 +182,16 @@ test_rename_macros_and_strings(void **state)
 	struct run r;
 
 	(void)state;
-	run_c(&r, "#define SHOW(e) printf(#e \"=%d\\n\", (e))\n"
-		  "#define LIMIT total\n"
-		  "int g(void) {\n"
-		  "\tint shown = 1, total = 2, plain = 3, named = 4;\n"
-		  "\tSHOW(shown);\n"
-		  "\tassert(plain > 0);\n"
-		  "\tlookup(\"named\");\n"
-		  "\treturn total + plain + named + shown;\n"
-		  "}\n");
+	run_c(&r,
+	    "#define SHOW(e) printf(#e \"=%d\\n\", (e))\n"
+	    "#define LIMIT total\n"
+	    "int g(void) {\n"
+	    "\tint shown = 1, total = 2, plain = 3, named = 4;\n"
+	    "\tSHOW(shown);\n"
+	    "\tassert(plain > 0);\n"
+	    "\tlookup(\"named\");\n"
+	    "\treturn total + plain + named + shown;\n"
+	    "}\n");
 	assert_null(rename_of(&r, "c.rename", "shown")); /* stringified */
 	assert_null(rename_of(&r, "c.rename", "total")); /* in a macro */
 	assert_null(rename_of(&r, "c.rename", "plain")); /* in assert() */
@@ -202,15 +206,16 @@ test_rename_scope(void **state)
 
 	(void)state;
 	/* a use before any declaration refers to something else */
-	run_c(&r, "int h(void) {\n"
-		  "\t{ int tmp = 1; use(tmp); }\n"
-		  "\treturn tmp;\n"
-		  "}\n"
-		  "int k(int n) {\n"
-		  "\tfor (int idx = 0; idx < n; idx++)\n"
-		  "\t\tuse(idx);\n"
-		  "\treturn n;\n"
-		  "}\n");
+	run_c(&r,
+	    "int h(void) {\n"
+	    "\t{ int tmp = 1; use(tmp); }\n"
+	    "\treturn tmp;\n"
+	    "}\n"
+	    "int k(int n) {\n"
+	    "\tfor (int idx = 0; idx < n; idx++)\n"
+	    "\t\tuse(idx);\n"
+	    "\treturn n;\n"
+	    "}\n");
 	assert_null(rename_of(&r, "c.rename", "tmp"));
 	assert_non_null(rename_of(&r, "c.rename", "idx"));
 	assert_non_null(rename_of(&r, "c.rename", "n"));
@@ -223,13 +228,14 @@ test_rename_labels_and_keys(void **state)
 	struct run r;
 
 	(void)state;
-	run_c(&r, "void f(int out2) {\n"
-		  "\tint again = 0;\n"
-		  "again:\n"
-		  "\tif (out2 > 1) goto again;\n"
-		  "\tint pick = out2 ? again : 1;\n"
-		  "\tuse(pick);\n"
-		  "}\n");
+	run_c(&r,
+	    "void f(int out2) {\n"
+	    "\tint again = 0;\n"
+	    "again:\n"
+	    "\tif (out2 > 1) goto again;\n"
+	    "\tint pick = out2 ? again : 1;\n"
+	    "\tuse(pick);\n"
+	    "}\n");
 	assert_null(rename_of(&r, "c.rename", "again")); /* a label too */
 	/* a ternary ':' is no label */
 	assert_non_null(rename_of(&r, "c.rename", "out2"));
@@ -245,11 +251,12 @@ test_rename_distinct_and_fresh(void **state)
 
 	(void)state;
 	/* "length" is taken in the file: never offered */
-	run_c(&r, "int length;\n"
-		  "int f(int len, int size) {\n"
-		  "\tint sz = len + size;\n"
-		  "\treturn sz;\n"
-		  "}\n");
+	run_c(&r,
+	    "int length;\n"
+	    "int f(int len, int size) {\n"
+	    "\tint sz = len + size;\n"
+	    "\treturn sz;\n"
+	    "}\n");
 	for (unsigned v = 0; v < 4; v++) {
 		out = render_v(&r, v);
 		/* the names of one function always stay distinct */
@@ -268,10 +275,10 @@ test_rename_distinct_and_fresh(void **state)
 				continue;
 			for (unsigned a = 1; a < s->q; a++)
 				for (unsigned b = 1; b < o->q; b++) {
-					struct mark_text x = mark_site_text(
-					    &r.set, s, a, 0);
-					struct mark_text y = mark_site_text(
-					    &r.set, o, b, 0);
+					struct mark_text x =
+					    mark_site_text(&r.set, s, a, 0);
+					struct mark_text y =
+					    mark_site_text(&r.set, o, b, 0);
 					assert_false(x.n == y.n &&
 					    memcmp(x.p, y.p, x.n) == 0);
 				}
@@ -287,12 +294,13 @@ test_rename_js(void **state)
 	char *out;
 
 	(void)state;
-	run_c(&r, "function build(host, path) {\n"
-		  "  const port = 80;\n"
-		  "  const re = /host|port/g;\n"
-		  "  const url = `http://${host}:${port}${path}`;\n"
-		  "  return { url, p: port, re, port2: 1 };\n"
-		  "}\n");
+	run_c(&r,
+	    "function build(host, path) {\n"
+	    "  const port = 80;\n"
+	    "  const re = /host|port/g;\n"
+	    "  const url = `http://${host}:${port}${path}`;\n"
+	    "  return { url, p: port, re, port2: 1 };\n"
+	    "}\n");
 	/* shorthand properties name the key: left alone */
 	assert_null(rename_of(&r, "c.rename", "url"));
 	assert_null(rename_of(&r, "c.rename", "re"));
@@ -314,17 +322,18 @@ test_rename_skipped_functions(void **state)
 	struct run r;
 
 	(void)state;
-	run_c(&r, "void f(int v1) {\n"
-		  "#ifdef DEBUG\n"
-		  "\tlog(v1);\n"
-		  "#endif\n"
-		  "\tuse(v1);\n"
-		  "}\n"
-		  "void g(string name1) {\n"
-		  "\tvar s = $\"hi {name1}\";\n"
-		  "\tuse(s, name1);\n"
-		  "}\n"
-		  "function h(v2) { return eval('v2'); }\n");
+	run_c(&r,
+	    "void f(int v1) {\n"
+	    "#ifdef DEBUG\n"
+	    "\tlog(v1);\n"
+	    "#endif\n"
+	    "\tuse(v1);\n"
+	    "}\n"
+	    "void g(string name1) {\n"
+	    "\tvar s = $\"hi {name1}\";\n"
+	    "\tuse(s, name1);\n"
+	    "}\n"
+	    "function h(v2) { return eval('v2'); }\n");
 	assert_null(rename_of(&r, "c.rename", "v1"));
 	assert_null(rename_of(&r, "c.rename", "name1"));
 	assert_null(rename_of(&r, "c.rename", "v2"));
@@ -339,48 +348,43 @@ test_int_forms(void **state)
 	char f[3][24];
 
 	(void)state;
-	assert_int_equal(clex_int_forms((const uint8_t *)"16", 2, 0, -1, f),
-	    2);
+	assert_int_equal(clex_int_forms((const uint8_t *)"16", 2, 0, -1, f), 2);
 	assert_string_equal(f[1], "0x10");
-	assert_int_equal(clex_int_forms((const uint8_t *)"0x1f", 4, 0, -1, f),
-	    3);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"0x1f", 4, 0, -1, f), 3);
 	assert_string_equal(f[1], "31");
 	assert_string_equal(f[2], "0x1F");
 	assert_int_equal(clex_int_forms((const uint8_t *)"255u", 4,
-			     CLEX_INT_SUFFIX_C, -1, f),
+	                     CLEX_INT_SUFFIX_C, -1, f),
 	    3);
 	assert_string_equal(f[1], "0xffu");
 	assert_string_equal(f[2], "0xFFu");
 	/* no suffixes unless allowed, and never other suffixes */
-	assert_int_equal(clex_int_forms((const uint8_t *)"255u", 4, 0, -1, f),
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"255u", 4, 0, -1, f), 1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"16f", 3, CLEX_INT_SUFFIX_C, -1, f),
 	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"16f", 3,
-			     CLEX_INT_SUFFIX_C, -1, f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"16n", 3,
-			     CLEX_INT_SUFFIX_C, -1, f),
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"16n", 3, CLEX_INT_SUFFIX_C, -1, f),
 	    1);
 	/* octal, small, big, floats, separators */
-	assert_int_equal(clex_int_forms((const uint8_t *)"010", 3, 0, -1, f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"15", 2, 0, -1, f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"32768", 5, 0, -1,
-			     f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"0x8000", 6, 0, -1,
-			     f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"1e16", 4, 0, -1, f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"1'000", 5, 0, -1,
-			     f),
-	    1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"010", 3, 0, -1, f), 1);
+	assert_int_equal(clex_int_forms((const uint8_t *)"15", 2, 0, -1, f), 1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"32768", 5, 0, -1, f), 1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"0x8000", 6, 0, -1, f), 1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"1e16", 4, 0, -1, f), 1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"1'000", 5, 0, -1, f), 1);
 	/* 30 is 0x1e: followed by '+' it would lex as one pp-number */
-	assert_int_equal(clex_int_forms((const uint8_t *)"30", 2, 0, '+', f),
-	    1);
-	assert_int_equal(clex_int_forms((const uint8_t *)"30", 2, 0, ';', f),
-	    3);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"30", 2, 0, '+', f), 1);
+	assert_int_equal(
+	    clex_int_forms((const uint8_t *)"30", 2, 0, ';', f), 3);
 }
 
 static void
@@ -389,15 +393,16 @@ test_int_sites(void **state)
 	struct run r;
 
 	(void)state;
-	run_c(&r, "#define SZ 64\n"
-		  "#define CAT(a, b) a##b\n"
-		  "int a[] = { 16, 0x20, 010, 16.5 };\n"
-		  "int b = CAT(x, 32);\n"
-		  "long c = 4096L;\n");
+	run_c(&r,
+	    "#define SZ 64\n"
+	    "#define CAT(a, b) a##b\n"
+	    "int a[] = { 16, 0x20, 010, 16.5 };\n"
+	    "int b = CAT(x, 32);\n"
+	    "long c = 4096L;\n");
 	assert_non_null(site_at(&r, "c.int", "16,"));
 	assert_non_null(site_at(&r, "c.int", "0x20"));
 	assert_non_null(site_at(&r, "c.int", "4096L"));
-	assert_null(site_at(&r, "c.int", "64"));  /* a pp line */
+	assert_null(site_at(&r, "c.int", "64")); /* a pp line */
 	assert_null(site_at(&r, "c.int", "010")); /* octal */
 	assert_null(site_at(&r, "c.int", "16.5"));
 	assert_null(site_at(&r, "c.int", "32)")); /* pasted */
@@ -413,12 +418,13 @@ test_decl_order(void **state)
 	const struct mark_site *s;
 
 	(void)state;
-	run_c(&r, "void f(void) {\n"
-		  "\tint a = 1;\n"
-		  "\tchar buf[16];\n"
-		  "\tconst char *name = \"x\"; /* the name */\n"
-		  "\tuse(a, buf, name);\n"
-		  "}\n");
+	run_c(&r,
+	    "void f(void) {\n"
+	    "\tint a = 1;\n"
+	    "\tchar buf[16];\n"
+	    "\tconst char *name = \"x\"; /* the name */\n"
+	    "\tuse(a, buf, name);\n"
+	    "}\n");
 	s = site_at(&r, "c.decl_order", "int a");
 	assert_non_null(s);
 	assert_int_equal(s->shape, MARK_PERMUTE);
@@ -435,19 +441,20 @@ test_decl_order_not(void **state)
 	struct run r;
 
 	(void)state;
-	run_c(&r, "struct s { int a; int b; };\n"
-		  "void f(int n) {\n"
-		  "\tint a = 1;\n"
-		  "\tint b = a;\n"
-		  "\tint c = n;\n"
-		  "\tint d = 2;\n"
-		  "\tFoo e;\n"
-		  "\tFoo g;\n"
-		  "\tstruct { int x; int y; } h;\n"
-		  "\tconst int m = 4;\n"
-		  "\tint arr[m];\n"
-		  "\tuse(a, b, c, d, e, g, h, arr);\n"
-		  "}\n");
+	run_c(&r,
+	    "struct s { int a; int b; };\n"
+	    "void f(int n) {\n"
+	    "\tint a = 1;\n"
+	    "\tint b = a;\n"
+	    "\tint c = n;\n"
+	    "\tint d = 2;\n"
+	    "\tFoo e;\n"
+	    "\tFoo g;\n"
+	    "\tstruct { int x; int y; } h;\n"
+	    "\tconst int m = 4;\n"
+	    "\tint arr[m];\n"
+	    "\tuse(a, b, c, d, e, g, h, arr);\n"
+	    "}\n");
 	/* dependent, non-constant, constructor-bearing, struct members */
 	assert_int_equal(count_rule(&r, "c.decl_order"), 0);
 	run_free(&r);
@@ -462,12 +469,13 @@ test_trailing_and_comments(void **state)
 	char *out;
 
 	(void)state;
-	run_c(&r, "// check the reply\n"
-		  "const s = `line one\n"
-		  "line two`;\n"
-		  "#define LONG 1 + \\\n"
-		  "  2\n"
-		  "int x;\n");
+	run_c(&r,
+	    "// check the reply\n"
+	    "const s = `line one\n"
+	    "line two`;\n"
+	    "#define LONG 1 + \\\n"
+	    "  2\n"
+	    "int x;\n");
 	assert_non_null(site_at(&r, "c.comment", "check"));
 	out = render_v(&r, 1);
 	assert_non_null(strstr(out, "// verify the reply"));
@@ -511,10 +519,10 @@ survive(const uint8_t *p, size_t n)
 static void
 test_garbage(void **state)
 {
-	static const char *const bad[] = { "/* never closed",
-		"int x = \"abc\n", "const s = `a ${ b", "R\"x(abc",
-		"#define A \\", "'", "@\"", "$\"{", "\"\"\"\n", "?\?/\nint x;",
-		"<% int a; %>", "f() { int x; x = '\\", "{{{{))))", "}" };
+	static const char *const bad[] = {"/* never closed", "int x = \"abc\n",
+	    "const s = `a ${ b", "R\"x(abc", "#define A \\", "'", "@\"", "$\"{",
+	    "\"\"\"\n", "?\?/\nint x;", "<% int a; %>", "f() { int x; x = '\\",
+	    "{{{{))))", "}"};
 	static const char alpha[] = "{}()[]\"'`$#\\/*\n ;=<>@|&?:.,-+0x1fA_";
 	uint64_t seed = 42;
 	uint8_t *buf;
@@ -530,8 +538,9 @@ test_garbage(void **state)
 		size_t len = next_rand(&seed) % 3000;
 		for (size_t i = 0; i < len; i++) {
 			uint64_t x = next_rand(&seed);
-			buf[i] = round % 2 ? (uint8_t)x
-					   : (uint8_t)alpha[x % (sizeof(alpha) - 1)];
+			buf[i] = round % 2
+			    ? (uint8_t)x
+			    : (uint8_t)alpha[x % (sizeof(alpha) - 1)];
 		}
 		survive(buf, len);
 	}
@@ -558,8 +567,8 @@ static void
 test_deterministic(void **state)
 {
 	static const char src[] = "int f(int n) { int i = 16; return n + i; "
-				  "}\nint g(int n) { int len = 32; return "
-				  "n * len; }\n";
+	                          "}\nint g(int n) { int len = 32; return "
+	                          "n * len; }\n";
 	struct run a, b;
 
 	(void)state;
@@ -594,8 +603,7 @@ test_name_alts(void **state)
 	assert_string_equal(out[0], "Host");
 	/* names we do not touch */
 	assert_int_equal(clex_name_alts((const uint8_t *)"_x", 2, out, 4), 0);
-	assert_int_equal(clex_name_alts((const uint8_t *)"a_bC", 4, out, 4),
-	    0);
+	assert_int_equal(clex_name_alts((const uint8_t *)"a_bC", 4, out, 4), 0);
 	assert_true(clex_reserved((const uint8_t *)"errno", 5, false));
 	assert_true(clex_reserved((const uint8_t *)"class", 5, false));
 	assert_false(clex_reserved((const uint8_t *)"I", 1, true));
@@ -607,22 +615,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rename_local),
-		cmocka_unit_test(test_rename_not_global),
-		cmocka_unit_test(test_rename_macros_and_strings),
-		cmocka_unit_test(test_rename_scope),
-		cmocka_unit_test(test_rename_labels_and_keys),
-		cmocka_unit_test(test_rename_distinct_and_fresh),
-		cmocka_unit_test(test_rename_js),
-		cmocka_unit_test(test_rename_skipped_functions),
-		cmocka_unit_test(test_int_forms),
-		cmocka_unit_test(test_int_sites),
-		cmocka_unit_test(test_decl_order),
-		cmocka_unit_test(test_decl_order_not),
-		cmocka_unit_test(test_trailing_and_comments),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_name_alts),
+	    cmocka_unit_test(test_rename_local),
+	    cmocka_unit_test(test_rename_not_global),
+	    cmocka_unit_test(test_rename_macros_and_strings),
+	    cmocka_unit_test(test_rename_scope),
+	    cmocka_unit_test(test_rename_labels_and_keys),
+	    cmocka_unit_test(test_rename_distinct_and_fresh),
+	    cmocka_unit_test(test_rename_js),
+	    cmocka_unit_test(test_rename_skipped_functions),
+	    cmocka_unit_test(test_int_forms),
+	    cmocka_unit_test(test_int_sites),
+	    cmocka_unit_test(test_decl_order),
+	    cmocka_unit_test(test_decl_order_not),
+	    cmocka_unit_test(test_trailing_and_comments),
+	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_name_alts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

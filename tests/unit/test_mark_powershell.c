@@ -110,12 +110,13 @@ test_rename_all_cases(void **state)
 	char *out;
 
 	(void)state;
-	run_ps(&r, "function Get-Total {\n"
-		   "    $Count = 0\n"
-		   "    foreach ($x in 1..3) { $count += $x }\n"
-		   "    Write-Output \"total: $COUNT ($($count * 2)) ${Count}\"\n"
-		   "    return $count\n"
-		   "}\n");
+	run_ps(&r,
+	    "function Get-Total {\n"
+	    "    $Count = 0\n"
+	    "    foreach ($x in 1..3) { $count += $x }\n"
+	    "    Write-Output \"total: $COUNT ($($count * 2)) ${Count}\"\n"
+	    "    return $count\n"
+	    "}\n");
 	s = rename_of(&r, "count");
 	assert_non_null(s);
 	assert_int_equal(s->nspans, 6);
@@ -139,20 +140,21 @@ test_automatic_untouched(void **state)
 	struct run r;
 
 	(void)state;
-	run_ps(&r, "function Test-Auto {\n"
-		   "    $args = 1\n"
-		   "    $input = 2\n"
-		   "    $_ = 3\n"
-		   "    $PSItem = 4\n"
-		   "    $this = 5\n"
-		   "    $Matches = 6\n"
-		   "    $LASTEXITCODE = 7\n"
-		   "    $ErrorActionPreference = 'Stop'\n"
-		   "    $true = 8\n"
-		   "    $PSScriptRoot = 9\n"
-		   "    $host = 10\n"
-		   "    $args; $input; $_; $PSItem; $this; $Matches\n"
-		   "}\n");
+	run_ps(&r,
+	    "function Test-Auto {\n"
+	    "    $args = 1\n"
+	    "    $input = 2\n"
+	    "    $_ = 3\n"
+	    "    $PSItem = 4\n"
+	    "    $this = 5\n"
+	    "    $Matches = 6\n"
+	    "    $LASTEXITCODE = 7\n"
+	    "    $ErrorActionPreference = 'Stop'\n"
+	    "    $true = 8\n"
+	    "    $PSScriptRoot = 9\n"
+	    "    $host = 10\n"
+	    "    $args; $input; $_; $PSItem; $this; $Matches\n"
+	    "}\n");
 	assert_int_equal(count_rule(&r, "ps.rename"), 0);
 	run_free(&r);
 }
@@ -164,33 +166,37 @@ test_params(void **state)
 
 	(void)state;
 	/* called positionally: the parameter may be renamed */
-	run_ps(&r, "function Send-It {\n"
-		   "    param([string]$Target, [int]$Port)\n"
-		   "    Write-Output \"$Target:$($Port)\"\n"
-		   "}\n"
-		   "Send-It 'h' 80\n");
+	run_ps(&r,
+	    "function Send-It {\n"
+	    "    param([string]$Target, [int]$Port)\n"
+	    "    Write-Output \"$Target:$($Port)\"\n"
+	    "}\n"
+	    "Send-It 'h' 80\n");
 	assert_null(rename_of(&r, "Target")); /* "$Target:" is a drive */
 	assert_non_null(rename_of(&r, "Port"));
 	run_free(&r);
 	/* called with -Port (or an abbreviation of it): never */
-	run_ps(&r, "function Send-It {\n"
-		   "    param([int]$Port)\n"
-		   "    $Port + 1\n"
-		   "}\n"
-		   "Send-It -Po 80\n");
+	run_ps(&r,
+	    "function Send-It {\n"
+	    "    param([int]$Port)\n"
+	    "    $Port + 1\n"
+	    "}\n"
+	    "Send-It -Po 80\n");
 	assert_null(rename_of(&r, "Port"));
 	run_free(&r);
 	/* splatted from a hashtable key */
-	run_ps(&r, "function Send-It { param($Port) $Port }\n"
-		   "$a = @{ Port = 80 }\n"
-		   "Send-It @a\n");
+	run_ps(&r,
+	    "function Send-It { param($Port) $Port }\n"
+	    "$a = @{ Port = 80 }\n"
+	    "Send-It @a\n");
 	assert_null(rename_of(&r, "Port"));
 	run_free(&r);
 	/* read through $PSBoundParameters */
-	run_ps(&r, "function Send-It {\n"
-		   "    param($Port)\n"
-		   "    if ($PSBoundParameters.ContainsKey('x')) { $Port }\n"
-		   "}\n");
+	run_ps(&r,
+	    "function Send-It {\n"
+	    "    param($Port)\n"
+	    "    if ($PSBoundParameters.ContainsKey('x')) { $Port }\n"
+	    "}\n");
 	assert_null(rename_of(&r, "Port"));
 	run_free(&r);
 }
@@ -199,25 +205,25 @@ static void
 test_rename_not(void **state)
 {
 	static const char *const cases[] = {
-		/* a verbatim string, an escape, a scope, a name string */
-		"function f { $v = 1; '$v' }\n",
-		"function f { $v = 1; \"`$v\" }\n",
-		"function f { $v = 1; $script:v }\n",
-		"function f { $v = 1; $using:v }\n",
-		"function f { $v = 1; Write-Output 'v' }\n",
-		"function f { $v = 1; Get-Process -OutVariable v }\n",
-		/* variables reached by name, hidden code */
-		"function f { $v = 1; Get-Variable -Name x }\n",
-		"function f { $v = 1; $v }\nInvoke-Expression 'x'\n",
-		"function f { $v = 1; . .\\lib.ps1; $v }\n",
-		"function f { $v = 1; & $sb; $v }\n",
-		/* dynamic scope: g reads f's $v; a script-level $v */
-		"function g { $v }\nfunction f { $v = 1; g }\n",
-		"$v = 2\nfunction f { $v = 1; $v }\n",
-		/* read before it is assigned */
-		"function f { $v; $v = 1 }\n",
-		/* smart quotes are quotes to PowerShell */
-		"function f { $v = 1; \xe2\x80\x9c$v\xe2\x80\x9d }\n",
+	    /* a verbatim string, an escape, a scope, a name string */
+	    "function f { $v = 1; '$v' }\n",
+	    "function f { $v = 1; \"`$v\" }\n",
+	    "function f { $v = 1; $script:v }\n",
+	    "function f { $v = 1; $using:v }\n",
+	    "function f { $v = 1; Write-Output 'v' }\n",
+	    "function f { $v = 1; Get-Process -OutVariable v }\n",
+	    /* variables reached by name, hidden code */
+	    "function f { $v = 1; Get-Variable -Name x }\n",
+	    "function f { $v = 1; $v }\nInvoke-Expression 'x'\n",
+	    "function f { $v = 1; . .\\lib.ps1; $v }\n",
+	    "function f { $v = 1; & $sb; $v }\n",
+	    /* dynamic scope: g reads f's $v; a script-level $v */
+	    "function g { $v }\nfunction f { $v = 1; g }\n",
+	    "$v = 2\nfunction f { $v = 1; $v }\n",
+	    /* read before it is assigned */
+	    "function f { $v; $v = 1 }\n",
+	    /* smart quotes are quotes to PowerShell */
+	    "function f { $v = 1; \xe2\x80\x9c$v\xe2\x80\x9d }\n",
 	};
 
 	(void)state;
@@ -237,13 +243,15 @@ test_rename_two_functions(void **state)
 
 	(void)state;
 	/* each starts by assigning its own $item: both may be renamed */
-	run_ps(&r, "function f { $item = 1; $item }\n"
-		   "function g { $item = 2; f; $item }\n");
+	run_ps(&r,
+	    "function f { $item = 1; $item }\n"
+	    "function g { $item = 2; f; $item }\n");
 	assert_int_equal(count_rule(&r, "ps.rename"), 2);
 	run_free(&r);
 	/* a conditional first assignment may leave the caller's visible */
-	run_ps(&r, "function f { if ($x) { $item = 1 }; $item }\n"
-		   "function g { $item = 2; f }\n");
+	run_ps(&r,
+	    "function f { if ($x) { $item = 1 }; $item }\n"
+	    "function g { $item = 2; f }\n");
 	assert_int_equal(count_rule(&r, "ps.rename"), 0);
 	run_free(&r);
 }
@@ -257,12 +265,13 @@ test_int(void **state)
 	char *out;
 
 	(void)state;
-	run_ps(&r, "$a = 16\n"
-		   "if ($a -eq 0x20) { $b = (255 + 1) }\n"
-		   "Start-Sleep 16\n"
-		   "Write-Host -Count 17 18\n"
-		   "$c = 16kb\n"
-		   "$d = 1..20\n");
+	run_ps(&r,
+	    "$a = 16\n"
+	    "if ($a -eq 0x20) { $b = (255 + 1) }\n"
+	    "Start-Sleep 16\n"
+	    "Write-Host -Count 17 18\n"
+	    "$c = 16kb\n"
+	    "$d = 1..20\n");
 	out = render_rule(&r, "ps.int", 1);
 	assert_non_null(strstr(out, "$a = 0x10\n"));
 	assert_non_null(strstr(out, "-eq 32)"));
@@ -284,16 +293,17 @@ test_assign_order(void **state)
 	char *out;
 
 	(void)state;
-	run_ps(&r, "$Port = 443\n"
-		   "[string]$Name = 'x' # the name\n"
-		   "$Flag = $true\n"
-		   "\n"
-		   "$h = @{\n"
-		   "    a = 1\n"
-		   "    b = 2\n"
-		   "}\n"
-		   "$x = 1\n"
-		   "$y = $x\n");
+	run_ps(&r,
+	    "$Port = 443\n"
+	    "[string]$Name = 'x' # the name\n"
+	    "$Flag = $true\n"
+	    "\n"
+	    "$h = @{\n"
+	    "    a = 1\n"
+	    "    b = 2\n"
+	    "}\n"
+	    "$x = 1\n"
+	    "$y = $x\n");
 	for (size_t i = 0; i < r.set.nsites; i++)
 		if (strcmp(r.set.sites[i].rule, "ps.assign_order") == 0)
 			s = &r.set.sites[i];
@@ -301,8 +311,9 @@ test_assign_order(void **state)
 	assert_non_null(s);
 	assert_int_equal(s->nspans, 3);
 	out = render_rule(&r, "ps.assign_order", 5);
-	assert_non_null(strstr(out, "$Flag = $true\n[string]$Name = 'x' # "
-				    "the name\n$Port = 443\n"));
+	assert_non_null(strstr(out,
+	    "$Flag = $true\n[string]$Name = 'x' # "
+	    "the name\n$Port = 443\n"));
 	free(out);
 	run_free(&r);
 }
@@ -314,17 +325,18 @@ test_quotes_and_fragile(void **state)
 	char *out;
 
 	(void)state;
-	run_ps(&r, "#requires -Version 5\n"
-		   "# check the host\n"
-		   "$a = 'plain'\n"
-		   "$b = \"also plain\"\n"
-		   "$c = \"has $a\"\n"
-		   "$d = 'it''s'\n"
-		   "$e = @'\n"
-		   "here 'x' \n"
-		   "'@\n"
-		   "$f = 1 + `\n"
-		   "  2\n");
+	run_ps(&r,
+	    "#requires -Version 5\n"
+	    "# check the host\n"
+	    "$a = 'plain'\n"
+	    "$b = \"also plain\"\n"
+	    "$c = \"has $a\"\n"
+	    "$d = 'it''s'\n"
+	    "$e = @'\n"
+	    "here 'x' \n"
+	    "'@\n"
+	    "$f = 1 + `\n"
+	    "  2\n");
 	out = render_rule(&r, NULL, 1);
 	assert_non_null(strstr(out, "#requires -Version 5"));
 	assert_non_null(strstr(out, "# verify the host"));
@@ -370,10 +382,10 @@ survive(const uint8_t *p, size_t n)
 static void
 test_garbage(void **state)
 {
-	static const char *const bad[] = { "'never closed", "\"never",
-		"@\"\nno end", "<# no end", "${", "$(", "\"$(", "@{", "}",
-		")", "function", "function f", "function f {", "param(",
-		"\"`", "$x:", "@'\n'@" };
+	static const char *const bad[] = {"'never closed", "\"never",
+	    "@\"\nno end", "<# no end", "${", "$(", "\"$(", "@{", "}", ")",
+	    "function", "function f", "function f {", "param(", "\"`",
+	    "$x:", "@'\n'@"};
 	static const char alpha[] = "{}()[]\"'`$#@<>=;|&,. \n\t-aZ_0x1";
 	uint64_t seed = 99;
 	uint8_t *buf;
@@ -388,8 +400,9 @@ test_garbage(void **state)
 		size_t len = next_rand(&seed) % 3000;
 		for (size_t i = 0; i < len; i++) {
 			uint64_t x = next_rand(&seed);
-			buf[i] = round % 2 ? (uint8_t)x
-					   : (uint8_t)alpha[x % (sizeof(alpha) - 1)];
+			buf[i] = round % 2
+			    ? (uint8_t)x
+			    : (uint8_t)alpha[x % (sizeof(alpha) - 1)];
 		}
 		survive(buf, len);
 	}
@@ -411,15 +424,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rename_all_cases),
-		cmocka_unit_test(test_automatic_untouched),
-		cmocka_unit_test(test_params),
-		cmocka_unit_test(test_rename_not),
-		cmocka_unit_test(test_rename_two_functions),
-		cmocka_unit_test(test_int),
-		cmocka_unit_test(test_assign_order),
-		cmocka_unit_test(test_quotes_and_fragile),
-		cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_rename_all_cases),
+	    cmocka_unit_test(test_automatic_untouched),
+	    cmocka_unit_test(test_params),
+	    cmocka_unit_test(test_rename_not),
+	    cmocka_unit_test(test_rename_two_functions),
+	    cmocka_unit_test(test_int),
+	    cmocka_unit_test(test_assign_order),
+	    cmocka_unit_test(test_quotes_and_fragile),
+	    cmocka_unit_test(test_garbage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

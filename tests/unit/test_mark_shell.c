@@ -103,8 +103,8 @@ render_rule(const struct run *r, const char *rule, unsigned v)
 
 	assert_non_null(sym);
 	for (size_t i = 0; i < r->set.nsites; i++)
-		sym[i] = strcmp(r->set.sites[i].rule, rule) == 0 ? (uint8_t)v
-								 : 0;
+		sym[i] =
+		    strcmp(r->set.sites[i].rule, rule) == 0 ? (uint8_t)v : 0;
 	buf_init(&out, 64u << 20);
 	assert_int_equal(mark_render(&r->set, sym, no_canary, NULL, &out), 0);
 	s = calloc(out.len + 1, 1);
@@ -126,14 +126,15 @@ test_rename_local(void **state)
 	char *out;
 
 	(void)state;
-	run_sh(&r, "f() {\n"
-		   "\tlocal count=\"$1\"\n"
-		   "\twhile [ \"$count\" -gt 0 ]; do\n"
-		   "\t\tcount=$((count - 1))\n"
-		   "\t\techo \"count is ${count}\"\n"
-		   "\tdone\n"
-		   "}\n"
-		   "f 3\n");
+	run_sh(&r,
+	    "f() {\n"
+	    "\tlocal count=\"$1\"\n"
+	    "\twhile [ \"$count\" -gt 0 ]; do\n"
+	    "\t\tcount=$((count - 1))\n"
+	    "\t\techo \"count is ${count}\"\n"
+	    "\tdone\n"
+	    "}\n"
+	    "f 3\n");
 	s = rename_of(&r, "count");
 	assert_non_null(s);
 	assert_int_equal(s->nspans, 5); /* local, $, =, arith, ${} */
@@ -153,28 +154,33 @@ test_rename_dynamic_scope(void **state)
 
 	(void)state;
 	/* g reads f's local: renaming it in f would break g */
-	run_sh(&r, "g() { echo \"$level\"; }\n"
-		   "f() { local level=1; g; }\n");
+	run_sh(&r,
+	    "g() { echo \"$level\"; }\n"
+	    "f() { local level=1; g; }\n");
 	assert_null(rename_of(&r, "level"));
 	run_free(&r);
 	/* a global of the same name */
-	run_sh(&r, "depth=3\n"
-		   "f() { local depth=1; echo $depth; }\n");
+	run_sh(&r,
+	    "depth=3\n"
+	    "f() { local depth=1; echo $depth; }\n");
 	assert_null(rename_of(&r, "depth"));
 	run_free(&r);
 	/* both functions start with a clean local: both renamed */
-	run_sh(&r, "f() { local item=1; echo $item; }\n"
-		   "g() { local item=2; echo $item; f; }\n");
+	run_sh(&r,
+	    "f() { local item=1; echo $item; }\n"
+	    "g() { local item=2; echo $item; f; }\n");
 	assert_int_equal(count_rule(&r, "sh.rename"), 2);
 	run_free(&r);
 	/* dash lets a bare "local x" inherit the caller's value */
-	run_sh(&r, "f() { local item; echo $item; }\n"
-		   "g() { local item=2; f; }\n");
+	run_sh(&r,
+	    "f() { local item; echo $item; }\n"
+	    "g() { local item=2; f; }\n");
 	assert_int_equal(count_rule(&r, "sh.rename"), 0);
 	run_free(&r);
 	/* a conditional local does not always shadow the caller's */
-	run_sh(&r, "f() { [ -n \"$1\" ] && local item=1; echo $item; }\n"
-		   "g() { local item=2; f; }\n");
+	run_sh(&r,
+	    "f() { [ -n \"$1\" ] && local item=1; echo $item; }\n"
+	    "g() { local item=2; f; }\n");
 	assert_null(rename_of(&r, "item"));
 	run_free(&r);
 }
@@ -183,25 +189,25 @@ static void
 test_rename_not(void **state)
 {
 	static const char *const cases[] = {
-		/* exported, global, nameref, integer */
-		"f() { local -x v=1; echo $v; }\n",
-		"f() { local -g v=1; echo $v; }\n",
-		"f() { local -n v=x; echo $v; }\n",
-		"f() { local -i v=1; echo $v; }\n",
-		/* used by name */
-		"f() { local v=1; unset v; }\n",
-		"f() { local v=1; read v; echo \"$v\"; export v; }\n",
-		"f() { local v=1; g v; }\n",
-		"f() { local v=1; echo '$v'; }\n",
-		"f() { local v=1; echo \\$v; x=v; }\n",
-		"f() { local v=1; [[ v -gt 0 ]]; }\n",
-		/* computed names anywhere */
-		"f() { local v=1; echo $v; }\neval \"echo x\"\n",
-		"f() { local v=1; echo $v; }\n. ./lib.sh\n",
-		"f() { local v=1; echo $v; }\ny=v; echo ${!y}\n",
-		"set -a\nf() { local v=1; echo $v; }\n",
-		/* a special name */
-		"f() { local IFS=,; echo $IFS; }\n",
+	    /* exported, global, nameref, integer */
+	    "f() { local -x v=1; echo $v; }\n",
+	    "f() { local -g v=1; echo $v; }\n",
+	    "f() { local -n v=x; echo $v; }\n",
+	    "f() { local -i v=1; echo $v; }\n",
+	    /* used by name */
+	    "f() { local v=1; unset v; }\n",
+	    "f() { local v=1; read v; echo \"$v\"; export v; }\n",
+	    "f() { local v=1; g v; }\n",
+	    "f() { local v=1; echo '$v'; }\n",
+	    "f() { local v=1; echo \\$v; x=v; }\n",
+	    "f() { local v=1; [[ v -gt 0 ]]; }\n",
+	    /* computed names anywhere */
+	    "f() { local v=1; echo $v; }\neval \"echo x\"\n",
+	    "f() { local v=1; echo $v; }\n. ./lib.sh\n",
+	    "f() { local v=1; echo $v; }\ny=v; echo ${!y}\n",
+	    "set -a\nf() { local v=1; echo $v; }\n",
+	    /* a special name */
+	    "f() { local IFS=,; echo $IFS; }\n",
 	};
 
 	(void)state;
@@ -221,15 +227,16 @@ test_rename_heredoc(void **state)
 	char *out;
 
 	(void)state;
-	run_sh(&r, "f() {\n"
-		   "\tlocal name=x\n"
-		   "\tcat <<EOF\n"
-		   "hello $name\n"
-		   "EOF\n"
-		   "\tcat <<'EOF'\n"
-		   "literal name\n"
-		   "EOF\n"
-		   "}\n");
+	run_sh(&r,
+	    "f() {\n"
+	    "\tlocal name=x\n"
+	    "\tcat <<EOF\n"
+	    "hello $name\n"
+	    "EOF\n"
+	    "\tcat <<'EOF'\n"
+	    "literal name\n"
+	    "EOF\n"
+	    "}\n");
 	assert_non_null(rename_of(&r, "name"));
 	out = render_rule(&r, "sh.rename", 1);
 	assert_non_null(strstr(out, "hello $label\n"));
@@ -237,12 +244,13 @@ test_rename_heredoc(void **state)
 	free(out);
 	run_free(&r);
 	/* $name in a quoted here-document is not a reference */
-	run_sh(&r, "f() {\n"
-		   "\tlocal name=x\n"
-		   "\tcat <<'EOF'\n"
-		   "$name\n"
-		   "EOF\n"
-		   "}\n");
+	run_sh(&r,
+	    "f() {\n"
+	    "\tlocal name=x\n"
+	    "\tcat <<'EOF'\n"
+	    "$name\n"
+	    "EOF\n"
+	    "}\n");
 	assert_null(rename_of(&r, "name"));
 	run_free(&r);
 }
@@ -256,13 +264,14 @@ test_brace_quote_test_cmdsub(void **state)
 	char *out;
 
 	(void)state;
-	run_sh(&r, "a=1\n"
-		   "echo $a \"${a}\" '${a}'\n"
-		   "if [ -n \"$a\" ]; then test -z \"$a\" || echo 'plain'; fi\n"
-		   "d=$(date +%s)\n"
-		   "e=`uname -m`\n"
-		   "f=$(echo \"$a\")\n"
-		   "echo \"${a:-'q'}\"\n");
+	run_sh(&r,
+	    "a=1\n"
+	    "echo $a \"${a}\" '${a}'\n"
+	    "if [ -n \"$a\" ]; then test -z \"$a\" || echo 'plain'; fi\n"
+	    "d=$(date +%s)\n"
+	    "e=`uname -m`\n"
+	    "f=$(echo \"$a\")\n"
+	    "echo \"${a:-'q'}\"\n");
 	assert_true(count_rule(&r, "sh.brace") >= 3);
 	assert_int_equal(count_rule(&r, "sh.test"), 2);
 	assert_int_equal(count_rule(&r, "sh.cmdsub"), 2);
@@ -303,23 +312,24 @@ test_assign_order(void **state)
 	const struct mark_site *s = NULL;
 
 	(void)state;
-	run_sh(&r, "HOST=example.org\n"
-		   "PORT=8080 # the port\n"
-		   "NAME='x y'\n"
-		   "\n"
-		   "A=1\n"
-		   "B=$A\n"
-		   "C=~/x\n"
-		   "PATH=/bin\n"
-		   "D=2\n");
+	run_sh(&r,
+	    "HOST=example.org\n"
+	    "PORT=8080 # the port\n"
+	    "NAME='x y'\n"
+	    "\n"
+	    "A=1\n"
+	    "B=$A\n"
+	    "C=~/x\n"
+	    "PATH=/bin\n"
+	    "D=2\n");
 	for (size_t i = 0; i < r.set.nsites; i++)
 		if (strcmp(r.set.sites[i].rule, "sh.assign_order") == 0)
 			s = &r.set.sites[i];
 	assert_int_equal(count_rule(&r, "sh.assign_order"), 1);
 	assert_non_null(s);
 	assert_int_equal(s->nspans, 3);
-	assert_int_equal(r.set.spans[s->span0 + 1].len,
-	    strlen("PORT=8080 # the port"));
+	assert_int_equal(
+	    r.set.spans[s->span0 + 1].len, strlen("PORT=8080 # the port"));
 	run_free(&r);
 }
 
@@ -330,14 +340,15 @@ test_trailing(void **state)
 	char *out;
 
 	(void)state;
-	run_sh(&r, "# check it\n"
-		   "x=\"a\n"
-		   "b\"\n"
-		   "cat <<EOF\n"
-		   "body\n"
-		   "EOF\n"
-		   "echo a \\\n"
-		   "  b\n");
+	run_sh(&r,
+	    "# check it\n"
+	    "x=\"a\n"
+	    "b\"\n"
+	    "cat <<EOF\n"
+	    "body\n"
+	    "EOF\n"
+	    "echo a \\\n"
+	    "  b\n");
 	out = render_v(&r, 1);
 	assert_non_null(strstr(out, "# verify it \n"));
 	assert_non_null(strstr(out, "x=\"a\nb\" \n"));
@@ -378,10 +389,10 @@ survive(const uint8_t *p, size_t n)
 static void
 test_garbage(void **state)
 {
-	static const char *const bad[] = { "echo 'never closed",
-		"echo \"never", "cat <<EOF\nno end", "x=$(", "${", "$((",
-		"`", "f() {", "case x in", "[[ a", "a=(", "}", ")", "esac",
-		"cat <<'A' <<B\n", "echo \\", "$'\\", "<(" };
+	static const char *const bad[] = {"echo 'never closed", "echo \"never",
+	    "cat <<EOF\nno end", "x=$(", "${", "$((", "`", "f() {", "case x in",
+	    "[[ a", "a=(", "}", ")", "esac", "cat <<'A' <<B\n", "echo \\",
+	    "$'\\", "<("};
 	static const char alpha[] = "{}()[]\"'`$#\\;|&<>= \n\t-aZ_0";
 	uint64_t seed = 7;
 	uint8_t *buf;
@@ -396,8 +407,9 @@ test_garbage(void **state)
 		size_t len = next_rand(&seed) % 3000;
 		for (size_t i = 0; i < len; i++) {
 			uint64_t x = next_rand(&seed);
-			buf[i] = round % 2 ? (uint8_t)x
-					   : (uint8_t)alpha[x % (sizeof(alpha) - 1)];
+			buf[i] = round % 2
+			    ? (uint8_t)x
+			    : (uint8_t)alpha[x % (sizeof(alpha) - 1)];
 		}
 		survive(buf, len);
 	}
@@ -419,15 +431,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rename_local),
-		cmocka_unit_test(test_rename_dynamic_scope),
-		cmocka_unit_test(test_rename_not),
-		cmocka_unit_test(test_rename_heredoc),
-		cmocka_unit_test(test_brace_quote_test_cmdsub),
-		cmocka_unit_test(test_test_not),
-		cmocka_unit_test(test_assign_order),
-		cmocka_unit_test(test_trailing),
-		cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_rename_local),
+	    cmocka_unit_test(test_rename_dynamic_scope),
+	    cmocka_unit_test(test_rename_not),
+	    cmocka_unit_test(test_rename_heredoc),
+	    cmocka_unit_test(test_brace_quote_test_cmdsub),
+	    cmocka_unit_test(test_test_not),
+	    cmocka_unit_test(test_assign_order),
+	    cmocka_unit_test(test_trailing),
+	    cmocka_unit_test(test_garbage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,7 +182,7 @@ static void
 test_c_exact_vs_abstract(void **state)
 {
 	struct trace_tokens a = scan(MARK_LANG_C, "n = 16;"),
-			    b = scan(MARK_LANG_C, "count = 0x10;");
+	                    b = scan(MARK_LANG_C, "count = 0x10;");
 
 	(void)state;
 	assert_int_equal(a.n, 4);
@@ -193,8 +193,7 @@ test_c_exact_vs_abstract(void **state)
 	/* abstract: one class each */
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(a.v[i].abstract, b.v[i].abstract);
-	assert_int_equal(a.v[2].exact,
-	    trace_hash((const uint8_t *)"16", 2));
+	assert_int_equal(a.v[2].exact, trace_hash((const uint8_t *)"16", 2));
 	trace_tokens_fini(&a);
 	trace_tokens_fini(&b);
 }
@@ -205,14 +204,11 @@ test_shell(void **state)
 	(void)state;
 	expect(MARK_LANG_SHELL,
 	    "# c\nx=$# ; echo a#b \"$x\" ${y} $'\\n' -rf /tmp/f # t\n",
-	    "x|=|$#|;|echo|a#b|\"$x\"|${y}|$'\\n'|-rf|/tmp/f",
-	    "IPKPKSSISKS");
+	    "x|=|$#|;|echo|a#b|\"$x\"|${y}|$'\\n'|-rf|/tmp/f", "IPKPKSSISKS");
 	expect(MARK_LANG_SHELL,
 	    "cat <<EOF >out\nbody $x\n# not a comment\nEOF\necho 2\n",
-	    "cat|<|<|EOF|>|out|body $x\n# not a comment\n|echo|2",
-	    "IPPSPISKN");
-	expect(MARK_LANG_SHELL,
-	    "f <<-'END'\n\tq\n\tEND\ng <<< w\n",
+	    "cat|<|<|EOF|>|out|body $x\n# not a comment\n|echo|2", "IPPSPISKN");
+	expect(MARK_LANG_SHELL, "f <<-'END'\n\tq\n\tEND\ng <<< w\n",
 	    "f|<|<|-|'END'|\tq\n|g|<|<|<|w", "IPPPSSIPPPI");
 	expect(MARK_LANG_SHELL, "if [ -f x ]; then\n  exit 1\nfi",
 	    "if|[|-f|x|]|;|then|exit|1|fi", "KPKIPPKKNK");
@@ -248,8 +244,9 @@ test_prose(void **state)
 	size_t live = 0;
 
 	(void)state;
-	assert_string_equal(joined(&t, "The server's CVE-2021 bug, and THE fix.",
-				buf, sizeof(buf)),
+	assert_string_equal(
+	    joined(&t, "The server's CVE-2021 bug, and THE fix.", buf,
+	        sizeof(buf)),
 	    "The|server's|CVE|-|2021|bug|,|and|THE|fix|.");
 	for (size_t i = 0; i < t.n; i++)
 		live += t.v[i].abstract != 0;
@@ -260,8 +257,8 @@ test_prose(void **state)
 	trace_tokens_fini(&t);
 	same_abstract(MARK_LANG_PROSE, "Patch THE Server now!",
 	    "patch the server, now", true);
-	same_abstract(MARK_LANG_PROSE, "patch the server", "patch a client",
-	    false);
+	same_abstract(
+	    MARK_LANG_PROSE, "patch the server", "patch a client", false);
 }
 
 static void
@@ -312,8 +309,8 @@ check_invariants(const struct trace_tokens *t, size_t len)
 		assert_true(k->len > 0);
 		assert_true(k->off >= end);
 		assert_true((size_t)k->off + k->len <= len);
-		assert_true((size_t)k->pre + k->post <= k->len ||
-		    k->pre == 255);
+		assert_true(
+		    (size_t)k->pre + k->post <= k->len || k->pre == 255);
 		assert_true(k->type <= TRACE_TOK_WORD);
 		end = (size_t)k->off + k->len;
 	}
@@ -324,7 +321,7 @@ test_garbage(void **state)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	static const char alphabet[] = "\"'`#$<>@/*\\{}()[]-=;\n\t rRbBxX0123"
-				       "EOF\r\0\xff\xc3";
+	                               "EOF\r\0\xff\xc3";
 
 	(void)state;
 	for (int round = 0; round < 400; round++) {
@@ -336,15 +333,15 @@ test_garbage(void **state)
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
-			buf[i] = round % 2 ?
-			    (uint8_t)x :
-			    (uint8_t)alphabet[x % (sizeof(alphabet) - 1)];
+			buf[i] = round % 2
+			    ? (uint8_t)x
+			    : (uint8_t)alphabet[x % (sizeof(alphabet) - 1)];
 		}
 		for (unsigned l = 0; l < MARK_LANG_COUNT; l++) {
 			struct trace_tokens t;
 
-			assert_int_equal(trace_tokens_scan((enum mark_lang)l,
-					     buf, len, &t),
+			assert_int_equal(
+			    trace_tokens_scan((enum mark_lang)l, buf, len, &t),
 			    0);
 			check_invariants(&t, len);
 			trace_tokens_fini(&t);
@@ -357,9 +354,8 @@ test_garbage(void **state)
 static void
 test_linear(void **state)
 {
-	static const char *const units[] = {"\"", "'''", "<<A\n", "R\"(",
-	    "/*", "<#", "@\"\n", "$'", "#", "a<<-X\n", "`", "0x", "$(",
-	    "\\\n"};
+	static const char *const units[] = {"\"", "'''", "<<A\n", "R\"(", "/*",
+	    "<#", "@\"\n", "$'", "#", "a<<-X\n", "`", "0x", "$(", "\\\n"};
 	size_t n = 1u << 21;
 	uint8_t *buf = malloc(n);
 
@@ -373,8 +369,8 @@ test_linear(void **state)
 		for (unsigned l = 0; l < MARK_LANG_COUNT; l++) {
 			struct trace_tokens t;
 
-			assert_int_equal(trace_tokens_scan((enum mark_lang)l,
-					     buf, n, &t),
+			assert_int_equal(
+			    trace_tokens_scan((enum mark_lang)l, buf, n, &t),
 			    0);
 			check_invariants(&t, n);
 			trace_tokens_fini(&t);
@@ -390,7 +386,7 @@ test_limits(void **state)
 
 	(void)state;
 	assert_int_equal(trace_tokens_scan(MARK_LANG_C, (const uint8_t *)"x",
-			     (size_t)TRACE_TEXT_MAX + 1, &t),
+	                     (size_t)TRACE_TEXT_MAX + 1, &t),
 	    EMB_ETOOBIG);
 	assert_null(t.v);
 	assert_int_equal(trace_tokens_scan(MARK_LANG_C, NULL, 0, &t), 0);
@@ -407,10 +403,12 @@ test_keywords(void **state)
 		enum mark_lang lang;
 		const char *words;
 	} cases[] = {
-	    {MARK_LANG_PYTHON, "False None True Exception and yield while "
-			       "lambda self print len"},
-	    {MARK_LANG_C, "NULL abstract yield while sizeof struct uint8_t "
-			  "typedef include"},
+	    {MARK_LANG_PYTHON,
+	        "False None True Exception and yield while "
+	        "lambda self print len"},
+	    {MARK_LANG_C,
+	        "NULL abstract yield while sizeof struct uint8_t "
+	        "typedef include"},
 	    {MARK_LANG_SHELL, "alias while then fi esac local echo"},
 	    {MARK_LANG_POWERSHELL, "begin while foreach param Function"},
 	    {MARK_LANG_YARA, "all xor wide condition uint32be filesize"},
@@ -424,8 +422,7 @@ test_keywords(void **state)
 		for (size_t i = 0; i < t.n; i++) {
 			if (t.v[i].type != TRACE_TOK_KEYWORD)
 				fail_msg("lang %d: '%.*s' not a keyword",
-				    (int)cases[c].lang,
-				    (int)t.v[i].len,
+				    (int)cases[c].lang, (int)t.v[i].len,
 				    cases[c].words + t.v[i].off);
 		}
 		trace_tokens_fini(&t);

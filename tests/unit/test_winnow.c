@@ -19,8 +19,8 @@ rnd(void)
 
 /* Every window of w holds a selected position; selections increase. */
 static void
-check_selection(const uint64_t *h, size_t n, unsigned w, const uint32_t *sel,
-    size_t nsel)
+check_selection(
+    const uint64_t *h, size_t n, unsigned w, const uint32_t *sel, size_t nsel)
 {
 	size_t k = 0;
 
@@ -101,8 +101,8 @@ test_select_ties(void **state)
 static struct trace_tokens
 synth(const uint64_t *a, size_t n, enum mark_lang lang)
 {
-	struct trace_tokens t = {calloc(n ? n : 1, sizeof(struct trace_tok)),
-	    n, lang};
+	struct trace_tokens t = {
+	    calloc(n ? n : 1, sizeof(struct trace_tok)), n, lang};
 
 	assert_non_null(t.v);
 	for (size_t i = 0; i < n; i++) {
@@ -133,8 +133,8 @@ share_hash(const struct trace_fps *x, const struct trace_fps *y)
 static void
 test_guarantee(void **state)
 {
-	static const enum mark_lang langs[] = {MARK_LANG_PYTHON,
-	    MARK_LANG_YARA, MARK_LANG_PROSE};
+	static const enum mark_lang langs[] = {
+	    MARK_LANG_PYTHON, MARK_LANG_YARA, MARK_LANG_PROSE};
 
 	(void)state;
 	for (size_t l = 0; l < EMB_ARRAY_LEN(langs); l++) {
@@ -144,9 +144,10 @@ test_guarantee(void **state)
 
 		for (int round = 0; round < 300; round++) {
 			size_t na = t + rnd() % 300, nb = t + rnd() % 300;
-			size_t oa = rnd() % (na - t + 1), ob = rnd() % (nb - t + 1);
+			size_t oa = rnd() % (na - t + 1),
+			       ob = rnd() % (nb - t + 1);
 			uint64_t *a = malloc(na * sizeof(*a)),
-				 *b = malloc(nb * sizeof(*b));
+			         *b = malloc(nb * sizeof(*b));
 			struct trace_tokens ta, tb;
 			struct trace_fps fa, fb;
 
@@ -159,14 +160,16 @@ test_guarantee(void **state)
 			memcpy(b + ob, a + oa, t * sizeof(*a));
 			ta = synth(a, na, langs[l]);
 			tb = synth(b, nb, langs[l]);
-			assert_int_equal(trace_winnow(&ta, NULL, 0, NULL, &fa), 0);
-			assert_int_equal(trace_winnow(&tb, NULL, 0, NULL, &fb), 0);
+			assert_int_equal(
+			    trace_winnow(&ta, NULL, 0, NULL, &fa), 0);
+			assert_int_equal(
+			    trace_winnow(&tb, NULL, 0, NULL, &fb), 0);
 			assert_true(share_hash(&fa, &fb));
 			/* positions are token indices inside the stream */
 			for (size_t i = 0; i < fa.nfp; i++) {
 				assert_true(fa.fp[i].last < na);
-				assert_int_equal(fa.fp[i].last - fa.fp[i].first,
-				    p->k - 1);
+				assert_int_equal(
+				    fa.fp[i].last - fa.fp[i].first, p->k - 1);
 				if (i > 0)
 					assert_true(fa.fp[i].first >
 					    fa.fp[i - 1].first);
@@ -186,27 +189,27 @@ static void
 test_guarantee_text(void **state)
 {
 	const char *a = "import os\nx = 1\n"
-			"def walk(root, depth):\n"
-			"    for entry in os.scandir(root):\n"
-			"        if entry.is_dir() and depth > 0:\n"
-			"            walk(entry.path, depth - 1)\n"
-			"        print(entry.name, entry.stat().st_size)\n";
+	                "def walk(root, depth):\n"
+	                "    for entry in os.scandir(root):\n"
+	                "        if entry.is_dir() and depth > 0:\n"
+	                "            walk(entry.path, depth - 1)\n"
+	                "        print(entry.name, entry.stat().st_size)\n";
 	const char *b = "class Foo:\n    pass\n"
-			"def  go(top,n) :\n"
-			"  for e in os.scandir( top ) :\n"
-			"    if e.is_dir()   and n>0:  # recurse\n"
-			"      go(e.path,n-1)\n"
-			"    print(e.name,e.stat().st_size)\n"
-			"y = [1, 2]\n";
+	                "def  go(top,n) :\n"
+	                "  for e in os.scandir( top ) :\n"
+	                "    if e.is_dir()   and n>0:  # recurse\n"
+	                "      go(e.path,n-1)\n"
+	                "    print(e.name,e.stat().st_size)\n"
+	                "y = [1, 2]\n";
 	struct trace_tokens ta, tb;
 	struct trace_fps fa, fb;
 
 	(void)state;
-	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON,
-			     (const uint8_t *)a, strlen(a), &ta),
+	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON, (const uint8_t *)a,
+	                     strlen(a), &ta),
 	    0);
-	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON,
-			     (const uint8_t *)b, strlen(b), &tb),
+	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON, (const uint8_t *)b,
+	                     strlen(b), &tb),
 	    0);
 	assert_int_equal(
 	    trace_winnow(&ta, (const uint8_t *)a, strlen(a), NULL, &fa), 0);
@@ -236,9 +239,8 @@ test_repetitive(void **state)
 	n += (size_t)snprintf(s + n, 64, "]\n");
 	for (int i = 0; i < 300; i++)
 		n += (size_t)snprintf(s + n, 64, "#define NAME_%d %d\n", i, i);
-	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON, (uint8_t *)s, n,
-			     &t),
-	    0);
+	assert_int_equal(
+	    trace_tokens_scan(MARK_LANG_PYTHON, (uint8_t *)s, n, &t), 0);
 	assert_int_equal(trace_winnow(&t, (uint8_t *)s, n, NULL, &f), 0);
 	/* only the k-grams where one kind of line gives way to the next */
 	assert_true(f.nfp <= 4);
@@ -251,17 +253,17 @@ static void
 test_literals(void **state)
 {
 	const char *a = "p = '/etc/shadow-backup'\nn = 0x41414141\nm = 16\n"
-			"s = 'short'\n";
+	                "s = 'short'\n";
 	const char *b = "q = \"/etc/shadow-backup\"\nk = 0x41414141\n";
 	struct trace_tokens ta, tb;
 	struct trace_fps fa, fb;
 
 	(void)state;
-	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON,
-			     (const uint8_t *)a, strlen(a), &ta),
+	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON, (const uint8_t *)a,
+	                     strlen(a), &ta),
 	    0);
-	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON,
-			     (const uint8_t *)b, strlen(b), &tb),
+	assert_int_equal(trace_tokens_scan(MARK_LANG_PYTHON, (const uint8_t *)b,
+	                     strlen(b), &tb),
 	    0);
 	assert_int_equal(
 	    trace_winnow(&ta, (const uint8_t *)a, strlen(a), NULL, &fa), 0);

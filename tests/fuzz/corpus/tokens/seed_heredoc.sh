@@ -1,0 +1,6 @@
+cat <<-"EOF" <<X
+	body
+	EOF
+x
+X
+$'\n' ${a#b} $# a#b
