@@ -81,6 +81,8 @@ int cmd_tier(const struct cli *c, int argc, char **argv);
 int cmd_advisory(const struct cli *c, int argc, char **argv);
 int cmd_copy(const struct cli *c, int argc, char **argv);
 int cmd_audit(const struct cli *c, int argc, char **argv);
+int cmd_serve(const struct cli *c, int argc, char **argv);
+int cmd_export(const struct cli *c, int argc, char **argv);
 int cmd_trace(const struct cli *c, int argc, char **argv);
 
 #endif

@@ -5,13 +5,14 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "http/tls.h"
 #include "common/timeutil.h"
 #include "common/emb.h"
 
 #define PARTNER_USAGE                                                          \
 	"partner add NAME --tier T [--country CC] [--contact EMAIL] [--id ID]" \
 	" | list | show ID | set ID --tier T|--suspend|--reinstate|--revoke"   \
-	" | token ID --rotate"
+	"|--cert FILE|--no-cert | token ID --rotate"
 
 enum {
 	OPT_JSON = 'j',
@@ -22,12 +23,15 @@ enum {
 	OPT_SUSPEND = 256,
 	OPT_REINSTATE,
 	OPT_REVOKE,
-	OPT_ROTATE
+	OPT_ROTATE,
+	OPT_CERT,
+	OPT_NO_CERT
 };
 
 struct partner_opts {
 	bool json, rotate;
-	const char *tier, *country, *contact, *id;
+	const char *tier, *country, *contact, *id, *cert;
+	bool no_cert;
 	int change; /* -1 or enum core_partner_change */
 	int changes;
 };
@@ -68,6 +72,14 @@ partner_opt(int id, const char *val, void *arg)
 	case OPT_ROTATE:
 		o->rotate = true;
 		break;
+	case OPT_CERT:
+		o->cert = val;
+		o->changes++;
+		break;
+	case OPT_NO_CERT:
+		o->no_cert = true;
+		o->changes++;
+		break;
 	default:
 		break;
 	}
@@ -85,6 +97,11 @@ print_partner(const struct store_partner *p)
 	printf("contact:  %s\n", p->contact[0] ? p->contact : "-");
 	printf("tier:     %s\n", p->tier);
 	printf("status:   %s\n", store_partner_status_name(p->status));
+	if (p->has_cert_pin) {
+		char hex[65];
+		emb_hex(p->cert_pin, sizeof(p->cert_pin), hex);
+		printf("cert pin: sha256:%s\n", hex);
+	}
 	printf("created:  %s\n", emb_time_format(p->created_at, false, t));
 	printf("updated:  %s\n", emb_time_format(p->updated_at, false, t));
 }
@@ -144,6 +161,8 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 	    {"reinstate", no_argument, NULL, OPT_REINSTATE},
 	    {"revoke", no_argument, NULL, OPT_REVOKE},
 	    {"rotate", no_argument, NULL, OPT_ROTATE},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"no-cert", no_argument, NULL, OPT_NO_CERT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -154,7 +173,7 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 	    {"add", "tier country contact id json"},
 	    {"list", "json"},
 	    {"show", "json"},
-	    {"set", "tier suspend reinstate revoke"},
+	    {"set", "tier suspend reinstate revoke cert no-cert"},
 	    {"token", "rotate json"},
 	};
 	const char *sub, *allow = NULL;
@@ -234,7 +253,37 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 		if (o.changes + (o.tier != NULL) != 1)
 			return cli_usage(PARTNER_USAGE,
 			    "partner set needs exactly one of --tier,"
-			    " --suspend, --reinstate, --revoke");
+			    " --suspend, --reinstate, --revoke, --cert,"
+			    " --no-cert");
+		if (o.cert != NULL || o.no_cert) {
+			uint8_t pin[32];
+			struct buf pem;
+
+			buf_init(&pem, 64 * 1024);
+			if (o.cert != NULL && buf_read_file(&pem, o.cert) < 0) {
+				buf_fini(&pem);
+				return cli_error(
+				    "cannot read certificate %s"
+				    " (a PEM file of at most 64 KiB)",
+				    o.cert);
+			}
+			if (o.cert != NULL &&
+			    http_tls_cert_pin(pem.data, pem.len, pin, &err) <
+			        0) {
+				buf_fini(&pem);
+				return cli_fail(&err);
+			}
+			buf_fini(&pem);
+			if ((rc = cli_open(c, &inst)) != 0)
+				return rc;
+			if (core_partner_cert_set(inst, c->actor, argv[i],
+			        o.cert != NULL ? pin : NULL, emb_time_now(),
+			        &err) < 0)
+				rc = cli_fail(&err);
+			else
+				printf("partner %s updated\n", argv[i]);
+			goto done;
+		}
 		ch = o.tier ? CORE_PARTNER_SET_TIER
 		            : (enum core_partner_change)o.change;
 		if ((rc = cli_open(c, &inst)) != 0)
@@ -265,6 +314,7 @@ cmd_partner(const struct cli *c, int argc, char **argv)
 	} else {
 		return cli_usage(PARTNER_USAGE, "unknown subcommand '%s'", sub);
 	}
+done:
 	core_instance_free(inst);
 	return rc;
 }

@@ -24,6 +24,9 @@
 	"  copy ADVISORY ARTIFACT --partner ID [-o FILE]\n"                    \
 	"                                    render a partner's copy\n"        \
 	"  audit log|verify                  the tamper-evident event log\n"   \
+	"  serve [--listen ADDR:PORT] [--tls-cert F --tls-key F]\n"            \
+	"                                    the distribution server\n"        \
+	"  export csaf ID                    a published advisory as CSAF\n"   \
 	"  trace SAMPLE... [--logs FILE]...  name the partner who leaked\n"    \
 	"\n"                                                                   \
 	"DATADIR defaults to $EMBARGO_HOME, else ./embargo-data.\n"            \
@@ -39,6 +42,8 @@ static const struct {
     {"advisory", cmd_advisory},
     {"copy", cmd_copy},
     {"audit", cmd_audit},
+    {"serve", cmd_serve},
+    {"export", cmd_export},
     {"trace", cmd_trace},
 };
 

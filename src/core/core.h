@@ -90,6 +90,15 @@ int core_partner_set(struct emb_instance *inst, const char *actor,
     const char *id, enum core_partner_change change, const char *tier,
     int64_t now, struct emb_error *err) EMB_MUST_USE;
 
+/*
+ * Pin the key of a partner's client certificate for mutual TLS: pin is
+ * the SHA-256 of its SubjectPublicKeyInfo (see http_tls_cert_pin), or
+ * NULL to remove the pin.  A revoked partner cannot change.
+ */
+int core_partner_cert_set(struct emb_instance *inst, const char *actor,
+    const char *id, const uint8_t *pin, int64_t now,
+    struct emb_error *err) EMB_MUST_USE;
+
 /* Replace a partner's token; the old one stops working at once. */
 int core_partner_token_rotate(struct emb_instance *inst, const char *actor,
     const char *id, int64_t now, char ret_token[CRYPTO_TOKEN_STR],

@@ -41,11 +41,13 @@ core_json_tier(const struct store_tier *t)
 json_t *
 core_json_partner(const struct store_partner *p)
 {
-	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:o}", "id",
+	return json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o}", "id",
 	    p->id, "name", p->name, "country", opt_string(p->country),
 	    "contact", opt_string(p->contact), "tier", p->tier, "status",
-	    store_partner_status_name(p->status), "created",
-	    core_json_time(p->created_at), "updated",
+	    store_partner_status_name(p->status), "cert_pin_sha256",
+	    p->has_cert_pin ? hex_string(p->cert_pin, sizeof(p->cert_pin))
+	                    : json_null(),
+	    "created", core_json_time(p->created_at), "updated",
 	    core_json_time(p->updated_at));
 }
 

@@ -192,6 +192,41 @@ core_partner_set(struct emb_instance *inst, const char *actor, const char *id,
 }
 
 int
+core_partner_cert_set(struct emb_instance *inst, const char *actor,
+    const char *id, const uint8_t *pin, int64_t now, struct emb_error *err)
+{
+	struct store_partner p;
+	char hex[65];
+	int r;
+
+	if ((r = core_tx_begin(inst, err)) < 0)
+		return r;
+	if ((r = get_partner(inst, id, &p, err)) < 0)
+		return core_tx_fail(inst, r);
+	if (p.status == STORE_PARTNER_REVOKED)
+		return core_tx_fail(inst,
+		    emb_error_set(err, EMB_ESTATE,
+		        "partner '%s' is revoked; revocation is final", id));
+	if (pin == NULL && !p.has_cert_pin)
+		return core_tx_fail(inst,
+		    emb_error_set(err, EMB_ESTATE,
+		        "partner '%s' has no pinned certificate", id));
+	p.has_cert_pin = pin != NULL;
+	if (pin != NULL)
+		memcpy(p.cert_pin, pin, sizeof(p.cert_pin));
+	else
+		memset(p.cert_pin, 0, sizeof(p.cert_pin));
+	p.updated_at = now;
+	if ((r = store_partner_update(inst->store, &p)) < 0)
+		return core_tx_fail(
+		    inst, core_store_error(err, r, "cannot update partner"));
+	if (pin != NULL)
+		emb_hex(pin, 32, hex);
+	return core_tx_commit(inst, actor, now, "partner.cert", id,
+	    json_pack("{s:s?}", "pin_sha256", pin ? hex : NULL), err);
+}
+
+int
 core_partner_token_rotate(struct emb_instance *inst, const char *actor,
     const char *id, int64_t now, char ret_token[CRYPTO_TOKEN_STR],
     struct emb_error *err)

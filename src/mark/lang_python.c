@@ -651,7 +651,7 @@ mark_contexts(struct py *p)
 		    !(p->flag[i] & SF_DEFHDR))
 			p->flag[i] |= SF_KWKEY;
 	}
-	/* Names after import, global, nonlocal and del, to the statement end. */
+	/* Names after import, global, nonlocal and del, to the end. */
 	for (size_t i = 0; i < p->nsig; i++) {
 		if (tok(p, i)->depth != 0 || (p->flag[i] & SF_STMTSKIP) ||
 		    !(is_name(p, i, "import") || is_name(p, i, "from") ||
@@ -3297,20 +3297,42 @@ quote_style(struct py *p)
 }
 
 /* Words of comments that have a synonym of the same length of use. */
-static const char *const comment_words[][2] = {{"check", "verify"},
-    {"send", "transmit"}, {"build", "construct"}, {"get", "fetch"},
-    {"start", "begin"}, {"try", "attempt"}, {"print", "show"},
-    {"write", "save"}, {"simple", "basic"}, {"helper", "utility"},
-    {"big", "large"}, {"first", "initial"}, {"maybe", "possibly"},
-    {"probably", "likely"}, {"ignore", "skip"}, {"wait", "pause"},
-    {"response", "reply"}, {"run", "execute"}, {"create", "make"},
-    {"trigger", "fire"}, {"enough", "sufficient"}, {"quickly", "fast"},
-    {"confirm", "verify"}, {"grab", "fetch"}, {"returns", "gives"},
-    {"usually", "normally"}, {"needed", "required"}, {"done", "finished"}};
+/*
+ * Words of comments with a synonym that reads as well.  Verbs (flag "v")
+ * are swapped only where they are verbs: first in the comment ("# Send
+ * the payload") or after a word that asks for one ("we try", "to get").
+ */
+static const char *const comment_words[][3] = {{"check", "verify", "v"},
+    {"send", "transmit", "v"}, {"build", "construct", "v"},
+    {"get", "fetch", "v"}, {"start", "begin", "v"}, {"try", "attempt", "v"},
+    {"print", "show", "v"}, {"write", "save", "v"}, {"wait", "pause", "v"},
+    {"run", "execute", "v"}, {"create", "make", "v"}, {"ignore", "skip", "v"},
+    {"simple", "basic", ""}, {"helper", "utility", ""}, {"big", "large", ""},
+    {"maybe", "perhaps", ""}, {"probably", "likely", ""},
+    {"response", "reply", ""}, {"quickly", "fast", ""},
+    {"usually", "normally", ""}, {"needed", "required", ""},
+    {"done", "finished", ""}};
+
+/* Words after which the next one is a verb. */
+static const char *const verb_leads[] = {"to", "we", "then", "and", "will",
+    "can", "must", "should", "you", "just", "i", "don't", "also", NULL};
 
 static const char *const special_comments[] = {"noqa", "type:", "pylint",
     "fmt:", "isort", "pragma", "nosec", "mypy", "pyright", "-*-",
     "vim:", "coding:", "coding=", NULL};
+
+static bool
+in_list_ci(const uint8_t *s, size_t n, const char *const *list)
+{
+	for (size_t i = 0; list[i] != NULL; i++) {
+		size_t m = strlen(list[i]), k = 0;
+		while (k < m && k < n && (s[k] | 0x20) == list[i][k])
+			k++;
+		if (k == m && m == n)
+			return true;
+	}
+	return false;
+}
 
 static int
 comment_one(struct py *p, const struct pylex_tok *t)
@@ -3324,16 +3346,26 @@ comment_one(struct py *p, const struct pylex_tok *t)
 			return 0;
 	if (t->off == 0 && t->len > 1 && s[1] == '!')
 		return 0;
+	size_t pw = 0, pn = 0; /* the previous word */
+	bool first = true;
+
 	for (size_t i = 1; i < t->len;) {
 		size_t e = i, n;
+		bool verb_ok;
 		char lower[16], alt[16];
 		if (!ascii_letter(s[i])) {
 			i++;
 			continue;
 		}
-		while (e < t->len && ascii_letter(s[e]))
+		while (e < t->len && (ascii_letter(s[e]) || s[e] == '\''))
 			e++;
 		n = e - i;
+		verb_ok = first ||
+		    (s[i - 1] == ' ' && pw + pn + 1 == i &&
+		        in_list_ci(s + pw, pn, verb_leads));
+		first = false;
+		pw = i;
+		pn = n;
 		if (n >= sizeof(lower) ||
 		    !(s[i - 1] == ' ' || s[i - 1] == '#' || s[i - 1] == '(') ||
 		    (e < t->len && !strchr(" ,.;:!?)", s[e])) ||
@@ -3347,7 +3379,8 @@ comment_one(struct py *p, const struct pylex_tok *t)
 		alt[0] = '\0';
 		for (size_t w = 0; w < EMB_ARRAY_LEN(comment_words); w++)
 			for (size_t d = 0; d < 2 && !alt[0]; d++)
-				if (strcmp(comment_words[w][d], lower) == 0)
+				if (strcmp(comment_words[w][d], lower) == 0 &&
+				    (verb_ok || comment_words[w][2][0] != 'v'))
 					snprintf(alt, sizeof(alt), "%s",
 					    comment_words[w][1 - d]);
 		if (alt[0] && (s[i] >= 'A' && s[i] <= 'Z')) {
@@ -3512,6 +3545,11 @@ setup(struct py *p)
 		}
 		if (is_op(p, i, "<>"))
 			p->py2 = true;
+		/* f(**d): keyword names from data, so parameters keep theirs. */
+		if (is_op(p, i, "**") && i > 0 &&
+		    (is_op(p, i - 1, "(") || is_op(p, i - 1, ",")) &&
+		    !(p->flag[i] & (SF_DEFHDR | SF_LAMBDA)))
+			p->dyn_params = true;
 	}
 	if (file_has_text(p, "funcName"))
 		p->dyn_globals = true;

@@ -1005,7 +1005,9 @@ dollar(struct scan *sc, size_t i, bool base)
 			add_span(S, &S->refs, &S->nref, &S->cref, i, e, 0);
 		return e;
 	}
-	return j + 1; /* $1, $@, $$, $? ... or a lone $ */
+	if (clex_digit(s[j]) || strchr("@*#?-$!", s[j]) != NULL)
+		return j + 1; /* $1, $@, $$, $? ... */
+	return j; /* a lone $ */
 }
 
 /* ---- the scanner ---- */
@@ -1183,8 +1185,14 @@ step_base(struct scan *sc, size_t i)
 	}
 	if (f->type == F_DBRACK) {
 		if (c == '(' || c == ')' || c == '<' || c == '>' || c == '!' ||
-		    c == '&' || c == '|') {
+		    c == '&' || c == '|' || c == ';') {
 			end_word(sc, i);
+			if (cur(sc) != f)
+				return i; /* "]]" closed it: the outer frame's */
+			if (c == ';') {
+				S->confused = true;
+				return end;
+			}
 			return i + 1;
 		}
 	} else if (c == ';' || c == '&' || c == '|') {
@@ -1525,7 +1533,7 @@ scan(struct sh *S, size_t start, size_t end, unsigned type)
 	sc->st[0].cocc = (uint32_t)S->nocc;
 	while (i < end && !S->confused) {
 		unsigned t = cur(sc)->type;
-		size_t ni;
+		size_t ni, top = sc->top;
 		if (t == F_DQ || t == F_HEREDOC)
 			ni = step_quoted(sc, i);
 		else if (t == F_PARAM)
@@ -1534,7 +1542,8 @@ scan(struct sh *S, size_t start, size_t end, unsigned type)
 			ni = step_arith(sc, i);
 		else
 			ni = step_base(sc, i);
-		i = ni > i ? ni : i + 1;
+		/* no progress is fine only when a frame was closed */
+		i = ni > i || (ni == i && sc->top < top) ? ni : i + 1;
 	}
 	if (!S->confused && is_base(cur(sc)->type)) {
 		end_word(sc, end);

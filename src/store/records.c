@@ -154,7 +154,7 @@ store_tier_add(struct store *s, const struct store_tier *t)
 
 #define PARTNER_COLS                                                           \
 	"SELECT p.id, p.name, p.country, p.contact, p.tier, t.rank,"           \
-	" p.status, p.token_hash, p.created_at, p.updated_at"                  \
+	" p.status, p.token_hash, p.created_at, p.updated_at, p.cert_pin"      \
 	" FROM partners p JOIN tiers t ON t.name = p.tier "
 
 static int
@@ -178,6 +178,12 @@ partner_row(sqlite3_stmt *st, struct store_partner *p)
 		return r;
 	p->created_at = sqlite3_column_int64(st, 8);
 	p->updated_at = sqlite3_column_int64(st, 9);
+	if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+		if ((r = store_col_blob(
+		         st, 10, p->cert_pin, sizeof(p->cert_pin))) < 0)
+			return r;
+		p->has_cert_pin = true;
+	}
 	return 0;
 }
 
@@ -284,8 +290,8 @@ store_partner_update(struct store *s, const struct store_partner *p)
 
 	if ((r = store_stmt(s,
 	         "UPDATE partners SET name = ?, country = ?, contact = ?,"
-	         " tier = ?, status = ?, token_hash = ?, updated_at = ?"
-	         " WHERE id = ?",
+	         " tier = ?, status = ?, token_hash = ?, updated_at = ?,"
+	         " cert_pin = ? WHERE id = ?",
 	         &st)) < 0)
 		return r;
 	sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
@@ -297,7 +303,12 @@ store_partner_update(struct store *s, const struct store_partner *p)
 	sqlite3_bind_blob(
 	    st, 6, p->token_hash, sizeof(p->token_hash), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, p->updated_at);
-	sqlite3_bind_text(st, 8, p->id, -1, SQLITE_STATIC);
+	if (p->has_cert_pin)
+		sqlite3_bind_blob(
+		    st, 8, p->cert_pin, sizeof(p->cert_pin), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 8);
+	sqlite3_bind_text(st, 9, p->id, -1, SQLITE_STATIC);
 	return store_step_done(st);
 }
 

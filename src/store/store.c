@@ -79,6 +79,9 @@ static const char *const migrations[] = {
     "  actor TEXT NOT NULL, type TEXT NOT NULL, subject TEXT NOT NULL,"
     "  detail TEXT NOT NULL, prev BLOB NOT NULL, hash BLOB NOT NULL)"
     "  STRICT;",
+    /* 1 -> 2: the client certificate key pinned to a partner (mTLS). */
+    "ALTER TABLE partners ADD COLUMN cert_pin BLOB"
+    "  CHECK (cert_pin IS NULL OR length(cert_pin) = 32);",
 };
 
 int

@@ -70,6 +70,8 @@ struct store_partner {
 	int64_t tier_rank;
 	enum store_partner_status status;
 	uint8_t token_hash[32];
+	bool has_cert_pin; /* mutual TLS: a client key is pinned */
+	uint8_t cert_pin[32]; /* SHA-256 of its SubjectPublicKeyInfo */
 	int64_t created_at;
 	int64_t updated_at;
 };

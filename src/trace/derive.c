@@ -13,10 +13,16 @@
  * ways are robust to renaming, reformatting and comment stripping;
  * partial copying and reordering lose only the k-grams that straddle a
  * cut.  Derivation is decided on those structural fingerprints alone,
- * with a floor on their absolute number so that short texts cannot reach
- * a high fraction by chance.  Shared rare literals are counted and
- * reported, but do not decide: code that merely targets the same bug
- * shares its URLs, paths and magic values with the PoC.
+ * and only on the aligned ones: shared fingerprints that form runs
+ * following each other in both texts.  A copy, even partial, reordered
+ * or embedded, keeps its passages in order, so its matches come in long
+ * runs; chance matches between unrelated code of one language (idioms,
+ * declarations) are scattered.  A floor on the absolute number keeps
+ * short texts from reaching a high fraction by chance.  Shared rare
+ * literals are counted and reported, but do not decide: code that merely
+ * targets the same bug shares its URLs, paths and magic values with the
+ * PoC.  The cut-offs are in derive.h, their calibration in
+ * docs/derivation.md.
  *
  * Layout.  Each distinct fingerprint of each artifact is one posting
  * (hash, artifact, span) of 16 bytes plus an 8-byte byte span; the

@@ -10,6 +10,7 @@
 #define RAW_CTX 12 /* bytes of raw context for fragile spans */
 #define PERMUTE_MIN 8 /* fewest tokens a block located alone needs */
 #define CAND_MAX 4096 /* candidates examined per lookup */
+#define CTX_WIDE 8 /* tokens of context to tell look-alikes apart */
 #define BLOCK_PREFIX 16 /* tokens that locate a moved block */
 
 static uint64_t
@@ -251,7 +252,9 @@ vote_tokens(struct extractor *x, const struct mark_site *s,
 {
 	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
 	uint64_t ev[MARK_Q_MAX][FRAG_TOKENS];
-	size_t en[MARK_Q_MAX], examined = 0;
+	size_t en[MARK_Q_MAX], examined = 0, nm = 0;
+	size_t mp[16], mq[16];
+	unsigned mv[16];
 	bool differ = false;
 	uint64_t key;
 	int r;
@@ -291,10 +294,39 @@ vote_tokens(struct extractor *x, const struct mark_site *s,
 			if (k < en[v] || !ctx_equal(ov, b, sv, q + en[v]) ||
 			    !strict_equal(x, b, q + en[v], CTX))
 				continue;
-			votes[v]++;
+			if (nm < EMB_ARRAY_LEN(mv)) {
+				mv[nm] = v;
+				mp[nm] = p;
+				mq[nm] = q + en[v];
+				nm++;
+			}
 			break;
 		}
 	}
+	/*
+	 * Several places look like this span (a name another function uses
+	 * too): keep those whose wider context agrees as well, and vote only
+	 * when they agree on the variant.
+	 */
+	if (nm > 1) {
+		size_t w = 0;
+		for (size_t i = 0; i < nm; i++)
+			if (a >= CTX_WIDE && mp[i] + CTX >= CTX_WIDE &&
+			    b + CTX_WIDE <= x->orig->n &&
+			    mq[i] + CTX_WIDE <= x->st->n &&
+			    strict_equal(x, a - CTX_WIDE,
+			        mp[i] + CTX - CTX_WIDE, CTX_WIDE) &&
+			    strict_equal(x, b, mq[i], CTX_WIDE)) {
+				mv[w] = mv[i];
+				w++;
+			}
+		nm = w;
+	}
+	for (size_t i = 1; i < nm; i++)
+		if (mv[i] != mv[0])
+			return 0;
+	if (nm > 0)
+		votes[mv[0]]++;
 	return 0;
 }
 

@@ -54,7 +54,8 @@ const struct trace_winnow_params *trace_winnow_params(enum mark_lang lang);
  * one already selected for the previous window if it is still inside,
  * else the rightmost), and each selected position is written once, in
  * increasing order, to out (room for n entries).  When n <= w the whole
- * input is one window; w above TRACE_W_MAX counts as TRACE_W_MAX.  Returns the number written.  O(n).
+ * input is one window; w above TRACE_W_MAX counts as TRACE_W_MAX.
+ * Returns the number written.  O(n).
  */
 size_t
 trace_winnow_select(const uint64_t *h, size_t n, unsigned w, uint32_t *out);

@@ -283,8 +283,8 @@ class PartnerTest(EmbargoTestCase):
         self.assertEqual([p["id"] for p in lst], ["alpha", "zed-labs"])
         for p in lst:
             self.assertEqual(set(p), {"id", "name", "country", "contact",
-                                      "tier", "status", "created",
-                                      "updated"})
+                                      "tier", "status", "cert_pin_sha256",
+                                      "created", "updated"})
             self.assertNotIn("hash", json.dumps(p).lower())
             self.assertNotIn("token", json.dumps(p).lower())
         out = self.ok("partner", "list")

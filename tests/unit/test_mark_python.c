@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -259,6 +258,7 @@ test_rename_refused(void **state)
 	    /* a parameter passed by keyword somewhere */
 	    {"def f(url):\n    return url\nf(url=2)\n", "url"},
 	    {"def f(url):\n    return url\nf(**{'url': 2})\n", "url"},
+	    {"def f(url):\n    return url\nf(**json.load(fp))\n", "url"},
 	    /* nested scopes rebinding it */
 	    {"def f():\n    url = 1\n    def g(url):\n        return url\n"
 	     "    return g(url)\n",

@@ -274,7 +274,7 @@ test_transactions_and_meta(void **state)
 	assert_int_equal(store_meta_get(s, "k", &b), 0);
 	assert_memory_equal(b.data, "v2", 2);
 	buf_fini(&b);
-	assert_int_equal(store_schema_version(), 1);
+	assert_int_equal(store_schema_version(), 2);
 	store_close(s);
 }
 

@@ -356,7 +356,7 @@ test_linear(void **state)
 {
 	static const char *const units[] = {"\"", "'''", "<<A\n", "R\"(", "/*",
 	    "<#", "@\"\n", "$'", "#", "a<<-X\n", "`", "0x", "$(", "\\\n"};
-	size_t n = 1u << 21;
+	size_t n = 1u << 18;
 	uint8_t *buf = malloc(n);
 
 	(void)state;
