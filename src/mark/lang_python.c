@@ -492,11 +492,11 @@ build(struct py *p)
 		l->s1 = (uint32_t)i;
 		l->level = level;
 		l->last_eq = NONE;
-		for (size_t k = l->s0; k < l->s1; k++)
-			if (tok(p, k)->depth == 0 &&
-			    tok(p, k)->kind == PYLEX_OP &&
-			    (is_op(p, k, "=") || tok_in(p, k, aug_ops)))
-				l->last_eq = (uint32_t)k;
+		for (size_t j = l->s0; j < l->s1; j++)
+			if (tok(p, j)->depth == 0 &&
+			    tok(p, j)->kind == PYLEX_OP &&
+			    (is_op(p, j, "=") || tok_in(p, j, aug_ops)))
+				l->last_eq = (uint32_t)j;
 		p->nlines++;
 		i++;
 	}

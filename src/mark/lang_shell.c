@@ -1310,6 +1310,31 @@ step_base(struct scan *sc, size_t i)
 		}
 		if (f->type == F_CASE && f->cstate == 0)
 			return i + 1;
+		{
+			/* "name () {" and "function name () {" */
+			size_t k = i + 1;
+			while (k < end && (s[k] == ' ' || s[k] == '\t'))
+				k++;
+			if (k < end && s[k] == ')' && f->expect == E_FUNCBODY)
+				return k + 1;
+			if (k < end && s[k] == ')' && f->cmd != NONE &&
+			    S->c[f->cmd].nw == 1 && f->cmd + 1 == S->nc &&
+			    (S->w[S->nw - 1].flags & W_PLAIN) &&
+			    name_start(S, S->w[S->nw - 1].off) &&
+			    name_end(S, S->w[S->nw - 1].off, end) ==
+			        S->w[S->nw - 1].end) {
+				if (word_is(S, S->w[S->nw - 1].off,
+				        S->w[S->nw - 1].end, "test"))
+					S->defines_test = true;
+				S->nw--;
+				S->nc--;
+				f->cmd = NONE;
+				f->kind = K_NONE;
+				f->cmdpos = true;
+				f->expect = E_FUNCBODY;
+				return k + 1;
+			}
+		}
 		if (f->cmdpos && i + 1 < end && s[i + 1] == '(') {
 			struct frame *nf = push(sc, F_ARITH, i);
 			if (nf != NULL)
