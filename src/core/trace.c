@@ -459,9 +459,11 @@ trace_sample(struct tracer *t, const char *path, json_t *samples,
 	emb_hex(digest, 32, hex);
 	for (size_t i = 0; i < t->ne; i++)
 		t->e[i].derived = false;
+	/* Compare each artifact in its own language: a leaked PoC often
+	 * arrives without its name or extension. */
 	if ((r = trace_index_query(t->ix,
 	         data.data ? data.data : (const uint8_t *)"", data.len,
-	         lang == MARK_LANG_BINARY ? TRACE_LANG_AUTO : lang, &dr)) < 0) {
+	         TRACE_LANG_AUTO, &dr)) < 0) {
 		r = emb_error_set(
 		    t->err, r, "cannot analyse %s: %s", path, emb_strerror(r));
 		goto out;

@@ -1563,6 +1563,22 @@ rebuild(struct namebuf *b, const uint8_t *p, const struct comp *c, size_t nc,
 	}
 }
 
+/* Abbreviations glued from two words: fine in snake_case only. */
+static bool
+bytes_glued(const char *w)
+{
+	static const char *const glued[] = {"portno", "portnum", "nbytes",
+	    "sockfd", "nread", "nsent", "nwritten", "fname", "passwd", "seqno",
+	    "ackno", "ipaddr", "hwaddr", "lladdr", "ifname", "progname",
+	    "userid", "nargs", "arglist", "wnd", "csum", "tmo", "nd", "ncopy",
+	    NULL};
+
+	for (size_t i = 0; glued[i] != NULL; i++)
+		if (strcmp(w, glued[i]) == 0)
+			return true;
+	return false;
+}
+
 size_t
 clex_name_alts(
     const uint8_t *p, size_t n, char out[][CLEX_NAME_MAX], size_t max)
@@ -1601,6 +1617,9 @@ clex_name_alts(
 			continue;
 		for (size_t w = 1; w < 5 && g[w] != NULL; w++) {
 			if (strchr(g[w], '_') != NULL && st == ST_CAMEL)
+				continue;
+			/* "TargetPortno" reads oddly: no glued words there */
+			if (c[r].cc == CC_CAP && bytes_glued(g[w]))
 				continue;
 			rebuild(&b, p, c, nc, st, r, g[w]);
 			k = add_alt(out, k, max, &b, p, n);

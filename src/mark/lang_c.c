@@ -1569,6 +1569,11 @@ fragile_sites(struct cfile *f)
 	return 0;
 }
 
+/*
+ * C-family discovery (see the top of this file).  Adds sites to set; a
+ * text it cannot tokenize gets none.  EMB_ENOMEM only: a full set just
+ * ends discovery.
+ */
 int
 mark_lang_c(struct mark_set *set)
 {

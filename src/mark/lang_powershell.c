@@ -1703,6 +1703,11 @@ out:
 	return r;
 }
 
+/*
+ * PowerShell discovery (see the top of this file).  Adds sites to set; a
+ * script the lexer cannot follow gets none.  EMB_ENOMEM only: a full set
+ * just ends discovery.
+ */
 int
 mark_lang_powershell(struct mark_set *set)
 {

@@ -1187,8 +1187,9 @@ step_base(struct scan *sc, size_t i)
 		if (c == '(' || c == ')' || c == '<' || c == '>' || c == '!' ||
 		    c == '&' || c == '|' || c == ';') {
 			end_word(sc, i);
+			/* if "]]" closed it, c is the outer frame's */
 			if (cur(sc) != f)
-				return i; /* "]]" closed it: the outer frame's */
+				return i;
 			if (c == ';') {
 				S->confused = true;
 				return end;
@@ -2195,6 +2196,11 @@ check_set(struct sh *S)
 	}
 }
 
+/*
+ * Shell discovery (see the top of this file).  Adds sites to set; a script
+ * the lexer cannot follow gets none.  EMB_ENOMEM only: a full set just
+ * ends discovery.
+ */
 int
 mark_lang_shell(struct mark_set *set)
 {
