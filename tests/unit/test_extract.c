@@ -189,6 +189,27 @@ test_suricata(void **state)
 	check_dir("suricata");
 }
 
+static void
+test_c(void **state)
+{
+	(void)state;
+	check_dir("c");
+}
+
+static void
+test_shell(void **state)
+{
+	(void)state;
+	check_dir("shell");
+}
+
+static void
+test_powershell(void **state)
+{
+	(void)state;
+	check_dir("powershell");
+}
+
 int
 main(void)
 {
@@ -197,6 +218,9 @@ main(void)
 	    cmocka_unit_test(test_prose),
 	    cmocka_unit_test(test_yara),
 	    cmocka_unit_test(test_suricata),
+	    cmocka_unit_test(test_c),
+	    cmocka_unit_test(test_shell),
+	    cmocka_unit_test(test_powershell),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
