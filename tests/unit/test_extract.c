@@ -1,9 +1,8 @@
 /*
- * Extraction against real fixtures: a verbatim partner copy must be read
- * without a single wrong reading and almost completely; a reformatted or
- * partial copy may lose sites but must never read a site wrong more often
- * than chance.  And every fixture gives 100 partners 100 different,
- * deterministic copies.
+ * Extraction against the real fixtures of every language: a verbatim
+ * partner copy must be read without a single wrong reading, and a good
+ * share of its robust sites read.  And every fixture gives 100 partners
+ * 100 different, deterministic copies.
  */
 #include <dirent.h>
 #include <stdio.h>
