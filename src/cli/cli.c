@@ -1,3 +1,8 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -219,4 +224,74 @@ cli_table_print(struct cli_table *t)
 	free(t->cells);
 	t->cells = NULL;
 	t->nrows = t->cap = 0;
+}
+
+int
+cli_write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * The output file is written all or nothing: a temporary file beside it
+ * is created before anything is recorded (so a bad path fails early and
+ * changes nothing), filled, synced and renamed into place.
+ */
+int
+cli_out_open(struct cli_out *f, const char *path)
+{
+	int len = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-XXXXXX", path);
+	struct stat st;
+
+	f->fd = -1;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		f->tmp[0] = '\0';
+		errno = EISDIR;
+		return -1;
+	}
+	if (len < 0 || (size_t)len >= sizeof(f->tmp))
+		return -1;
+	if ((f->fd = mkstemp(f->tmp)) < 0)
+		return -1;
+	return 0;
+}
+
+int
+cli_out_commit(struct cli_out *f, const char *path, const uint8_t *p, size_t n)
+{
+	if (cli_write_all(f->fd, p, n) < 0 || fsync(f->fd) < 0) {
+		close(f->fd);
+		f->fd = -1;
+		return -1;
+	}
+	if (close(f->fd) < 0) {
+		f->fd = -1;
+		return -1;
+	}
+	f->fd = -1;
+	if (rename(f->tmp, path) < 0)
+		return -1;
+	f->tmp[0] = '\0';
+	return 0;
+}
+
+void
+cli_out_abort(struct cli_out *f)
+{
+	if (f->fd >= 0) {
+		close(f->fd);
+		unlink(f->tmp);
+	} else if (f->tmp[0] != '\0') {
+		unlink(f->tmp);
+	}
+	f->tmp[0] = '\0';
 }

@@ -63,6 +63,24 @@ bool cli_help(const char *s, const char *usage);
 int cli_only(const struct option *opts, uint64_t seen, const char *usage,
     const char *what, const char *allowed);
 
+/* Write n bytes to fd, retrying short writes: 0 or -1 (errno set). */
+int cli_write_all(int fd, const uint8_t *p, size_t n);
+
+/*
+ * An output file written all or nothing: cli_out_open creates a temporary
+ * file beside path (so a bad path fails before anything else happens),
+ * cli_out_commit fills, syncs and renames it into place, cli_out_abort
+ * removes it if it is still there.  -1 with errno set on failure.
+ */
+struct cli_out {
+	char tmp[4096];
+	int fd;
+};
+int cli_out_open(struct cli_out *f, const char *path);
+int
+cli_out_commit(struct cli_out *f, const char *path, const uint8_t *p, size_t n);
+void cli_out_abort(struct cli_out *f);
+
 /* Collects table rows and prints them with aligned columns. */
 struct cli_table {
 	size_t ncols;

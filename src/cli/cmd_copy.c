@@ -39,81 +39,6 @@ copy_opt(int id, const char *val, void *arg)
 	}
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * The output file is written all or nothing: a temporary file beside it
- * is created before anything is recorded (so a bad path fails early and
- * changes nothing), filled, synced and renamed into place.
- */
-struct out_file {
-	char tmp[PATH_MAX];
-	int fd;
-};
-
-static int
-out_open(struct out_file *f, const char *path)
-{
-	int len = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp-XXXXXX", path);
-	struct stat st;
-
-	f->fd = -1;
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		f->tmp[0] = '\0';
-		errno = EISDIR;
-		return -1;
-	}
-	if (len < 0 || (size_t)len >= sizeof(f->tmp))
-		return -1;
-	if ((f->fd = mkstemp(f->tmp)) < 0)
-		return -1;
-	return 0;
-}
-
-static int
-out_commit(struct out_file *f, const char *path, const uint8_t *p, size_t n)
-{
-	if (write_all(f->fd, p, n) < 0 || fsync(f->fd) < 0) {
-		close(f->fd);
-		f->fd = -1;
-		return -1;
-	}
-	if (close(f->fd) < 0) {
-		f->fd = -1;
-		return -1;
-	}
-	f->fd = -1;
-	if (rename(f->tmp, path) < 0)
-		return -1;
-	f->tmp[0] = '\0';
-	return 0;
-}
-
-static void
-out_abort(struct out_file *f)
-{
-	if (f->fd >= 0) {
-		close(f->fd);
-		unlink(f->tmp);
-	} else if (f->tmp[0] != '\0') {
-		unlink(f->tmp);
-	}
-	f->tmp[0] = '\0';
-}
-
 int
 cmd_copy(const struct cli *c, int argc, char **argv)
 {
@@ -128,7 +53,7 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 	struct emb_instance *inst = NULL;
 	struct emb_error err = {0};
 	struct store_delivery d;
-	struct out_file file = {{0}, -1};
+	struct cli_out file = {{0}, -1};
 	struct buf out;
 	uint64_t seen;
 	int i, rc;
@@ -147,7 +72,7 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 		    " itself goes to the file)");
 	if ((rc = cli_open(c, &inst)) != 0)
 		return rc;
-	if (o.out != NULL && out_open(&file, o.out) < 0) {
+	if (o.out != NULL && cli_out_open(&file, o.out) < 0) {
 		rc = cli_error("cannot write %s: %s", o.out, strerror(errno));
 		core_instance_free(inst);
 		return rc;
@@ -160,7 +85,7 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 	}
 	if (o.out != NULL) {
 		char hex[65];
-		if (out_commit(&file, o.out, out.data, out.len) < 0) {
+		if (cli_out_commit(&file, o.out, out.data, out.len) < 0) {
 			rc = cli_error("cannot write %s: %s (the delivery was"
 			               " recorded as #%lld)",
 			    o.out, strerror(errno), (long long)d.id);
@@ -176,12 +101,12 @@ cmd_copy(const struct cli *c, int argc, char **argv)
 			    "embargo: wrote %s for %s (%zu bytes, sha256 %s,"
 			    " delivery #%lld)\n",
 			    o.out, o.partner, out.len, hex, (long long)d.id);
-	} else if (write_all(STDOUT_FILENO, out.data, out.len) < 0) {
+	} else if (cli_write_all(STDOUT_FILENO, out.data, out.len) < 0) {
 		rc = cli_error("cannot write to standard output");
 	}
 done:
 	if (o.out != NULL)
-		out_abort(&file);
+		cli_out_abort(&file);
 	buf_fini_wipe(&out);
 	core_instance_free(inst);
 	return rc;

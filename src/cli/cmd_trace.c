@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -95,6 +96,7 @@ cmd_trace(const struct cli *c, int argc, char **argv)
 	struct emb_instance *inst = NULL;
 	struct emb_error err = {0};
 	json_t *rep = NULL;
+	struct cli_out html = {{0}, -1};
 	uint64_t seen;
 	int i, rc;
 
@@ -126,6 +128,11 @@ cmd_trace(const struct cli *c, int argc, char **argv)
 		to.progress = progress;
 	if ((rc = cli_open(c, &inst)) != 0)
 		return rc;
+	if (o.html != NULL && cli_out_open(&html, o.html) < 0) {
+		rc = cli_error("cannot write %s: %s", o.html, strerror(errno));
+		core_instance_free(inst);
+		return rc;
+	}
 	if (core_trace(inst, c->actor, &to, emb_time_now(), &rep, &err) < 0) {
 		rc = cli_fail(&err);
 		goto out;
@@ -133,10 +140,12 @@ cmd_trace(const struct cli *c, int argc, char **argv)
 	if (o.json)
 		rc = cli_json(json_incref(rep));
 	else if (o.html)
-		rc = report_html(rep, o.html);
+		rc = report_html(rep, o.html, &html);
 	else
 		rc = report_text(rep);
 out:
+	if (o.html != NULL)
+		cli_out_abort(&html);
 	json_decref(rep);
 	core_instance_free(inst);
 	return rc;

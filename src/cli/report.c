@@ -222,17 +222,15 @@ chart(struct buf *b, const json_t *cands, double alpha)
 }
 
 int
-report_html(const json_t *rep, const char *path)
+report_html(const json_t *rep, const char *path, struct cli_out *out)
 {
 	const json_t *samples = json_object_get(rep, "samples");
 	const json_t *cands = json_object_get(rep, "candidates");
 	const json_t *hits = json_object_get(rep, "canaries");
-	char tmp[PATH_MAX];
 	struct buf b;
 	size_t k, j;
 	json_t *s, *v;
-	FILE *f;
-	int r = 0, n;
+	int r = 0;
 
 	buf_init(&b, 64u << 20);
 	r |= buf_append_str(&b,
@@ -333,34 +331,13 @@ report_html(const json_t *rep, const char *path)
 		buf_fini(&b);
 		return cli_error("report too large");
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+	if (cli_out_commit(out, path, b.data, b.len) < 0) {
+		int e = errno;
+		cli_out_abort(out);
 		buf_fini(&b);
-		return cli_error("path too long: %s", path);
+		return cli_error("cannot write %s: %s", path, strerror(e));
 	}
-	{
-		int fd = mkstemp(tmp);
-		if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-			if (fd >= 0)
-				close(fd);
-			buf_fini(&b);
-			return cli_error(
-			    "cannot write %s: %s", path, strerror(errno));
-		}
-	}
-	if (fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
-		fclose(f);
-		unlink(tmp);
-		buf_fini(&b);
-		return cli_error("cannot write %s: %s", path, strerror(errno));
-	}
-	fclose(f);
 	buf_fini(&b);
-	if (rename(tmp, path) < 0) {
-		unlink(tmp);
-		return cli_error("cannot write %s: %s", path, strerror(errno));
-	}
 	printf("report written to %s\n", path);
 	return 0;
 }
