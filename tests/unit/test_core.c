@@ -369,10 +369,11 @@ test_marked_copies(void **state)
 	    "ADV-1", "T", NULL, NULL, NULL, 0, NULL, 0, T0 + DAY};
 	struct core_partner_new pa = {"Acme", NULL, "poc", NULL, NULL};
 	struct core_partner_new pb = {"Bolt", NULL, "poc", NULL, NULL};
-	const char *text =
-	    "import sys\n\n\ndef check(target, port):\n"
-	    "    timeout = 16\n    return target, port, timeout\n"
-	    "\n\nprint(check(sys.argv[1], 443))\n";
+	/* Enough sites (about 100) that two partners' copies coincide
+	 * with probability far below 1e-9; a handful would collide in a
+	 * few percent of runs. */
+	char text[4096];
+	size_t tl = 0;
 	struct core_attach at = {"ADV-1", "poc.py", STORE_KIND_POC, "poc",
 	    CORE_RELEASE_NOW, 0, 0, STORE_MARK_AUTO};
 	struct store_artifact art;
@@ -381,14 +382,22 @@ test_marked_copies(void **state)
 	char id[EMB_ID_MAX], token[CRYPTO_TOKEN_STR];
 
 	(void)state;
+	for (int i = 0; i < 25; i++) {
+		int n = snprintf(text + tl, sizeof(text) - tl,
+		    "def check%d(target, port):\n    timeout = %d\n"
+		    "    return target, port, timeout\n\n\n",
+		    i, 16 + i);
+		assert_true(n > 0 && (size_t)n < sizeof(text) - tl);
+		tl += (size_t)n;
+	}
 	assert_int_equal(core_advisory_create(inst, "t", &na, T0, &err), 0);
 	assert_int_equal(
 	    core_partner_add(inst, "t", &pa, T0, id, token, &err), 0);
 	assert_int_equal(
 	    core_partner_add(inst, "t", &pb, T0, id, token, &err), 0);
 	assert_int_equal(
-	    core_artifact_attach(inst, "t", &at, (const uint8_t *)text,
-	        strlen(text), T0, &art, &err),
+	    core_artifact_attach(inst, "t", &at, (const uint8_t *)text, tl,
+	        T0, &art, &err),
 	    0);
 	buf_init(&a1, CORE_ARTIFACT_MAX);
 	buf_init(&a2, CORE_ARTIFACT_MAX);
