@@ -125,8 +125,17 @@ emb_utf8_valid(const uint8_t *p, size_t n)
 		uint8_t c = p[i];
 		size_t len;
 		uint32_t cp;
+		uint64_t w;
 
 		if (c < 0x80) {
+			/* ASCII, the common case: eight bytes at a time. */
+			if (n - i >= 8) {
+				memcpy(&w, p + i, 8);
+				if ((w & 0x8080808080808080u) == 0) {
+					i += 8;
+					continue;
+				}
+			}
 			i++;
 			continue;
 		} else if (c >= 0xc2 && c <= 0xdf) {

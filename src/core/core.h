@@ -48,6 +48,33 @@ int core_instance_open(const char *dir, struct emb_instance **ret,
 /* Close; accepts NULL. */
 void core_instance_free(struct emb_instance *inst);
 
+/*
+ * One consistent snapshot for a run of reads (the server: one request),
+ * taking the database's locks once.  A use case that writes ends it
+ * first.  core_read_end accepts an instance with no snapshot open.
+ */
+int
+core_read_begin(struct emb_instance *inst, struct emb_error *err) EMB_MUST_USE;
+void core_read_end(struct emb_instance *inst);
+
+/*
+ * What a view depends on, as of the snapshot: gen changes with every
+ * change to the stored data a view reads (store_generation), and no
+ * stored time falls in [from, until) (store_next_change).  Requests that
+ * see the same gen at times in the same [from, until) see the same views.
+ */
+struct core_stamp {
+	int64_t gen, from, until;
+};
+
+/*
+ * The stamp at now into *ret.  hint (NULL: none) is an earlier stamp; when
+ * it is still right, the stored times are not searched again.
+ */
+int core_data_stamp(struct emb_instance *inst, int64_t now,
+    const struct core_stamp *hint, struct core_stamp *ret,
+    struct emb_error *err) EMB_MUST_USE;
+
 /* ---- tiers ---- */
 
 int core_tier_list(struct emb_instance *inst, struct store_tier **ret,

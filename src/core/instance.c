@@ -491,3 +491,40 @@ core_audit_verify(
 		return core_store_error(err, r, "cannot verify the event log");
 	return 0;
 }
+
+int
+core_read_begin(struct emb_instance *inst, struct emb_error *err)
+{
+	int r = store_read_begin(inst->store);
+
+	return r < 0 ? core_store_error(err, r, "cannot read the database") : 0;
+}
+
+void
+core_read_end(struct emb_instance *inst)
+{
+	store_read_end(inst->store);
+}
+
+int
+core_data_stamp(struct emb_instance *inst, int64_t now,
+    const struct core_stamp *hint, struct core_stamp *ret,
+    struct emb_error *err)
+{
+	int64_t gen, until;
+	int r;
+
+	if ((r = store_generation(inst->store, &gen)) < 0)
+		return core_store_error(err, r, "cannot read the database");
+	if (hint != NULL && hint->gen == gen && hint->from <= now &&
+	    now < hint->until) {
+		*ret = *hint;
+		return 0;
+	}
+	if ((r = store_next_change(inst->store, now, &until)) < 0)
+		return core_store_error(err, r, "cannot read the database");
+	ret->gen = gen;
+	ret->from = now;
+	ret->until = until;
+	return 0;
+}

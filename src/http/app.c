@@ -210,6 +210,7 @@ http_app_new(const struct http_app_conf *conf, struct http_app **ret,
 		app->n_pool++;
 	}
 	app->stix.cache = core_copy_cache_new(HTTP_COPY_CACHE_BYTES);
+	app->cache = http_respcache_new(HTTP_RESPONSE_CACHE_BYTES);
 	app->stix.vendor = app->vendor;
 	app->stix.public_url = app->public_url;
 	core_stix_namespace(app->pool[0], app->stix.ns);
@@ -234,6 +235,7 @@ http_app_free(struct http_app *app)
 	pthread_mutex_destroy(&app->lock);
 	pthread_cond_destroy(&app->freed);
 	core_copy_cache_free(app->stix.cache);
+	http_respcache_free(app->cache);
 	free(app->pool);
 	free(app->busy);
 	http_ratelimit_free(app->rl);
@@ -369,6 +371,43 @@ accepts_taxii(const char *accept)
 	return false;
 }
 
+/*
+ * Whether the answer to c's request may be given again from the response
+ * cache: reads, answered from the views alone (a partner's own delivery
+ * receipts change with each download), and not conditional.
+ */
+static bool
+reusable(const struct http_ctx *c)
+{
+	const struct http_target *t = &c->t;
+
+	return c->read && c->req->if_none_match == NULL &&
+	    !(t->n_seg >= 2 && strcmp(t->seg[0], "v1") == 0 &&
+	        strcmp(t->seg[1], "deliveries") == 0);
+}
+
+/* The data stamp of c's snapshot, reusing the last one while it holds. */
+static int
+data_stamp(struct http_ctx *c, struct core_stamp *ret)
+{
+	struct http_app *app = c->app;
+	struct emb_error err = {0};
+	struct core_stamp hint;
+
+	pthread_mutex_lock(&app->lock);
+	hint = app->stamp;
+	pthread_mutex_unlock(&app->lock);
+	if (core_data_stamp(c->inst, c->req->now, &hint, ret, &err) < 0)
+		return -1;
+	if (memcmp(&hint, ret, sizeof(hint)) != 0) {
+		pthread_mutex_lock(&app->lock);
+		if (ret->gen >= app->stamp.gen)
+			app->stamp = *ret;
+		pthread_mutex_unlock(&app->lock);
+	}
+	return 0;
+}
+
 static void
 healthz(struct http_ctx *c)
 {
@@ -380,6 +419,9 @@ http_app_handle(struct http_app *app, const struct http_request *req,
     struct http_response *resp)
 {
 	struct http_ctx c;
+	struct emb_error err = {0};
+	struct core_stamp stamp;
+	bool cacheable = false;
 	size_t slot = 0;
 	int r;
 
@@ -392,8 +434,6 @@ http_app_handle(struct http_app *app, const struct http_request *req,
 	c.taxii = strncmp(req->target, "/taxii2", 7) == 0 &&
 	    (req->target[7] == '/' || req->target[7] == '\0' ||
 	        req->target[7] == '?');
-	if (atomic_load(&app->draining))
-		http_response_header(resp, "Connection", "close");
 	r = http_target_parse(req->target, &c.t);
 	if (r == EMB_ETOOBIG) {
 		http_error(&c, 414, "Request-target too long",
@@ -424,7 +464,16 @@ http_app_handle(struct http_app *app, const struct http_request *req,
 		goto out;
 	}
 	c.inst = acquire(app, &slot);
+	if (core_read_begin(c.inst, &err) < 0) {
+		http_internal(&c, &err);
+		goto release;
+	}
 	if (authenticate(&c) < 0)
+		goto release;
+	cacheable = reusable(&c) && data_stamp(&c, &stamp) == 0;
+	if (cacheable &&
+	    http_respcache_get(app->cache, c.partner.id, req->method,
+	        req->target, &stamp, req->now, resp))
 		goto release;
 	if (c.authenticated)
 		http_response_header(resp, "Cache-Control", "no-store");
@@ -437,8 +486,14 @@ http_app_handle(struct http_app *app, const struct http_request *req,
 		http_public(&c);
 	else
 		http_not_found(&c);
+	if (cacheable && resp->status == 200)
+		http_respcache_put(app->cache, c.partner.id, req->method,
+		    req->target, &stamp, resp);
 release:
+	core_read_end(c.inst);
 	release(app, slot);
 out:
+	if (atomic_load(&app->draining))
+		http_response_header(resp, "Connection", "close");
 	http_target_fini(&c.t);
 }

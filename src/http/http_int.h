@@ -15,9 +15,11 @@
 #include "http/auth.h"
 #include "http/http.h"
 #include "http/query.h"
+#include "http/respcache.h"
 
 #define HTTP_PAGE_BYTES_MAX (32u * 1024 * 1024) /* objects per page */
 #define HTTP_COPY_CACHE_BYTES (64u * 1024 * 1024) /* copies on record */
+#define HTTP_RESPONSE_CACHE_BYTES (64u * 1024 * 1024) /* answers */
 
 struct http_app {
 	char *datadir, *vendor, *public_url;
@@ -30,6 +32,8 @@ struct http_app {
 	struct http_ratelimit *rl;
 	struct core_stix_conf stix;
 	struct core_csaf_conf csaf;
+	struct http_respcache *cache; /* answers to give again */
+	struct core_stamp stamp; /* the newest data stamp seen (lock) */
 	int64_t started;
 	atomic_bool draining;
 };

@@ -985,3 +985,41 @@ store_event_count(struct store *s)
 	sqlite3_reset(st);
 	return n < 0 ? EMB_EDB : n;
 }
+
+int
+store_next_change(struct store *s, int64_t now, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	/* Every stored time, and every relative release it implies. */
+	if ((r = store_stmt(s,
+	         "SELECT min(t) FROM ("
+	         " SELECT patch_at AS t FROM advisories"
+	         " UNION ALL SELECT published_at FROM advisories"
+	         " UNION ALL SELECT created_at FROM advisories"
+	         " UNION ALL SELECT updated_at FROM advisories"
+	         " UNION ALL SELECT at FROM reschedules"
+	         " UNION ALL SELECT at FROM exclusions"
+	         " UNION ALL SELECT release_at FROM artifacts"
+	         " UNION ALL SELECT a.patch_at - r.release_before"
+	         "  FROM artifacts r JOIN advisories a ON a.id = r.advisory_id"
+	         "  WHERE r.release_before IS NOT NULL"
+	         " UNION ALL SELECT attached_at FROM artifacts"
+	         " UNION ALL SELECT withdrawn_at FROM artifacts"
+	         " UNION ALL SELECT created_at FROM partners"
+	         " UNION ALL SELECT updated_at FROM partners"
+	         ") WHERE t > ?1",
+	         &st)) < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, now);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return EMB_EDB;
+	}
+	*ret = sqlite3_column_type(st, 0) == SQLITE_NULL
+	    ? INT64_MAX
+	    : sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,15 @@
 
 /* 'embg' in PRAGMA application_id marks an embargo database. */
 #define STORE_APPLICATION_ID 0x656d6267
+
+/* Triggers that move the generation on after each change to a table. */
+#define GEN_TRIGGER(table, name, op, when)                                     \
+	"CREATE TRIGGER gen_" table "_" name " AFTER " op " ON " table when    \
+	" BEGIN UPDATE generation SET n = n + 1; END;"
+#define GEN_TRIGGERS(table, when)                                              \
+	GEN_TRIGGER(table, "insert", "INSERT", when)                           \
+	GEN_TRIGGER(table, "update", "UPDATE", when)                           \
+	GEN_TRIGGER(table, "delete", "DELETE", when)
 
 /*
  * Forward-only migrations: migrations[i] takes the schema from version i
@@ -82,6 +92,24 @@ static const char *const migrations[] = {
     /* 1 -> 2: the client certificate key pinned to a partner (mTLS). */
     "ALTER TABLE partners ADD COLUMN cert_pin BLOB"
     "  CHECK (cert_pin IS NULL OR length(cert_pin) = 32);",
+    /*
+     * 2 -> 3: a generation number that every change to what partners or
+     * the public may see moves on (store_generation), kept by triggers so
+     * that no write path can forget it.  Deliveries, events and the log
+     * head are append-only records no view depends on: they leave it
+     * alone, so one partner's download does not show in another's timing.
+     */
+    "CREATE TABLE generation (one INTEGER PRIMARY KEY CHECK (one = 1),"
+    "  n INTEGER NOT NULL) STRICT;"
+    "INSERT INTO generation VALUES (1, 1);" GEN_TRIGGERS(
+        "tiers", "") GEN_TRIGGERS("partners", "") GEN_TRIGGERS("advisories", "")
+        GEN_TRIGGERS("advisory_cves", "") GEN_TRIGGERS("advisory_products",
+            "") GEN_TRIGGERS("reschedules", "") GEN_TRIGGERS("exclusions", "")
+            GEN_TRIGGERS("artifacts", "") GEN_TRIGGERS("artifact_blobs", "")
+                GEN_TRIGGER("meta", "insert", "INSERT",
+                    " WHEN NEW.key <> 'log_head'") GEN_TRIGGER("meta", "update",
+                    "UPDATE", " WHEN NEW.key <> 'log_head'") GEN_TRIGGER("meta",
+                    "delete", "DELETE", " WHEN OLD.key <> 'log_head'"),
 };
 
 int
@@ -134,14 +162,27 @@ migrate(struct store *s, int64_t from)
 	return 0;
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Before SQLite starts: no memory statistics (they take a global mutex on
+ * every allocation, which serialises the server's threads).
+ */
+static void
+configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 store_open(const char *path, bool create, struct store **ret_store)
 {
 	struct store *s;
 	struct stat st;
 	int64_t appid = 0, version = 0;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
-	    SQLITE_OPEN_FULLMUTEX;
+	/* A connection is only ever used by one thread at a time. */
+	int flags =
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	int r;
 
 	if (create) {
@@ -151,6 +192,8 @@ store_open(const char *path, bool create, struct store **ret_store)
 	} else if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		return EMB_ENOTINST;
 	}
+	if (pthread_once(&config_once, configure) != 0)
+		return EMB_EDB;
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return EMB_ENOMEM;
@@ -299,7 +342,45 @@ store_name_index(const char *const *names, size_t n, const char *s)
 int
 store_begin(struct store *s)
 {
+	store_read_end(s);
 	return exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+store_read_begin(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		return 0; /* already inside a transaction */
+	if (exec(s, "BEGIN DEFERRED") < 0)
+		return EMB_EDB;
+	s->reading = true;
+	return 0;
+}
+
+void
+store_read_end(struct store *s)
+{
+	if (s->reading && !sqlite3_get_autocommit(s->db))
+		(void)exec(s, "COMMIT");
+	s->reading = false;
+}
+
+int
+store_generation(struct store *s, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = store_stmt(s, "SELECT n FROM generation WHERE one = 1", &st)) <
+	    0)
+		return r;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return EMB_EDB;
+	}
+	*ret = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
 }
 
 int

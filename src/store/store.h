@@ -165,6 +165,30 @@ int store_begin(struct store *s) EMB_MUST_USE;
 int store_commit(struct store *s) EMB_MUST_USE;
 void store_rollback(struct store *s);
 
+/*
+ * A read transaction: every read until store_read_end sees one snapshot,
+ * and takes the database's locks once rather than once per statement.
+ * store_begin ends it first (a writer starts from the newest state).
+ * Nothing happens when a transaction is already open.
+ */
+int store_read_begin(struct store *s) EMB_MUST_USE;
+void store_read_end(struct store *s);
+
+/*
+ * The generation number: it moves on with every committed change to
+ * tiers, partners, advisories and their lists, artifacts and meta (not
+ * with deliveries, events or the log head).  Equal numbers mean the same
+ * data, whichever connection or process wrote it.
+ */
+int store_generation(struct store *s, int64_t *ret) EMB_MUST_USE;
+
+/*
+ * The first stored time after now (a patch or release time, a relative
+ * release it implies, a publication...), INT64_MAX when there is none:
+ * until then, and while the generation stays, every view is unchanged.
+ */
+int store_next_change(struct store *s, int64_t now, int64_t *ret) EMB_MUST_USE;
+
 /* Meta key/value (blobs).  store_meta_get: EMB_ENOENT when absent. */
 int
 store_meta_get(struct store *s, const char *key, struct buf *out) EMB_MUST_USE;

@@ -15,6 +15,7 @@ struct store {
 		sqlite3_stmt *stmt;
 	} cache[STORE_STMT_CACHE];
 	size_t n_cache;
+	bool reading; /* inside a store_read_begin transaction */
 };
 
 /* A cached, reset statement for a string literal; EMB_EDB on failure. */

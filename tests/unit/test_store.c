@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,7 +275,118 @@ test_transactions_and_meta(void **state)
 	assert_int_equal(store_meta_get(s, "k", &b), 0);
 	assert_memory_equal(b.data, "v2", 2);
 	buf_fini(&b);
-	assert_int_equal(store_schema_version(), 2);
+	assert_int_equal(store_schema_version(), 3);
+	store_close(s);
+}
+
+/* The generation moves on with what views read, and only with that. */
+static void
+test_generation(void **state)
+{
+	struct store *s;
+	struct store_tier t = {"poc", 30};
+	struct store_advisory a;
+	struct store_artifact art;
+	struct store_partner p;
+	struct store_delivery d;
+	int64_t g0, g1, g2, id;
+
+	(void)state;
+	fresh(&s);
+	assert_int_equal(store_generation(s, &g0), 0);
+	assert_int_equal(store_tier_add(s, &t), 0);
+	assert_int_equal(store_generation(s, &g1), 0);
+	assert_true(g1 > g0);
+	/* A rolled-back change leaves it where it was. */
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_meta_set(s, "k", "v", 1), 0);
+	store_rollback(s);
+	assert_int_equal(store_generation(s, &g2), 0);
+	assert_int_equal(g2, g1);
+	assert_int_equal(store_meta_set(s, "k", "v", 1), 0);
+	assert_int_equal(store_generation(s, &g2), 0);
+	assert_true(g2 > g1);
+
+	memset(&a, 0, sizeof(a));
+	(void)snprintf(a.id, sizeof(a.id), "ADV-1");
+	(void)snprintf(a.title, sizeof(a.title), "Title");
+	a.created_at = 1;
+	a.updated_at = 2;
+	a.patch_at = 100;
+	assert_int_equal(store_advisory_add(s, &a), 0);
+	memset(&art, 0, sizeof(art));
+	(void)snprintf(art.advisory_id, sizeof(art.advisory_id), "ADV-1");
+	(void)snprintf(art.name, sizeof(art.name), "poc.py");
+	(void)snprintf(art.tier, sizeof(art.tier), "poc");
+	art.kind = STORE_KIND_POC;
+	art.release_relative = true;
+	art.release_before = 10; /* released at 90 */
+	art.attached_at = 3;
+	art.size = 3;
+	assert_int_equal(store_artifact_add(s, &art, "xyz", 3), 0);
+	memset(&p, 0, sizeof(p));
+	(void)snprintf(p.id, sizeof(p.id), "acme");
+	(void)snprintf(p.name, sizeof(p.name), "Acme");
+	(void)snprintf(p.tier, sizeof(p.tier), "poc");
+	p.created_at = p.updated_at = 4;
+	assert_int_equal(store_partner_add(s, &p), 0);
+
+	/* Deliveries and the log head are records no view reads. */
+	assert_int_equal(store_generation(s, &g1), 0);
+	memset(&d, 0, sizeof(d));
+	(void)snprintf(d.partner_id, sizeof(d.partner_id), "acme");
+	(void)snprintf(d.channel, sizeof(d.channel), "cli");
+	d.artifact_id = art.id;
+	d.at = 9;
+	assert_int_equal(store_delivery_add(s, &d, &id), 0);
+	assert_int_equal(store_meta_set(s, "log_head", "h", 1), 0);
+	assert_int_equal(store_generation(s, &g2), 0);
+	assert_int_equal(g2, g1);
+
+	/* Every stored time, and the relative release, in order. */
+	assert_int_equal(store_next_change(s, 0, &id), 0);
+	assert_int_equal(id, 1);
+	assert_int_equal(store_next_change(s, 3, &id), 0);
+	assert_int_equal(id, 4);
+	assert_int_equal(store_next_change(s, 4, &id), 0);
+	assert_int_equal(id, 90);
+	assert_int_equal(store_next_change(s, 90, &id), 0);
+	assert_int_equal(id, 100);
+	assert_int_equal(store_next_change(s, 100, &id), 0);
+	assert_int_equal(id, INT64_MAX);
+	store_close(s);
+}
+
+/* A read snapshot holds until it ends; a writer ends it first. */
+static void
+test_read_snapshot(void **state)
+{
+	struct store *s, *w;
+	struct store_tier t = {"x", 1}, u = {"y", 2}, got;
+	int64_t g0, g1;
+
+	(void)state;
+	fresh(&s);
+	assert_int_equal(store_open(path, false, &w), 0);
+	assert_int_equal(store_read_begin(s), 0);
+	assert_int_equal(store_generation(s, &g0), 0);
+	assert_int_equal(store_tier_add(w, &t), 0);
+	assert_int_equal(store_generation(s, &g1), 0);
+	assert_int_equal(g1, g0);
+	assert_int_equal(store_tier_get(s, "x", &got), EMB_ENOENT);
+	store_read_end(s);
+	assert_int_equal(store_generation(s, &g1), 0);
+	assert_true(g1 > g0);
+	assert_int_equal(store_tier_get(s, "x", &got), 0);
+	/* Writing from inside a snapshot starts from the newest state. */
+	assert_int_equal(store_read_begin(s), 0);
+	assert_int_equal(store_generation(s, &g0), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_tier_add(s, &u), 0);
+	assert_int_equal(store_commit(s), 0);
+	store_read_end(s);
+	assert_int_equal(store_tier_get(w, "y", &got), 0);
+	store_close(w);
 	store_close(s);
 }
 
@@ -286,6 +398,8 @@ main(void)
 	    cmocka_unit_test(test_tiers_partners),
 	    cmocka_unit_test(test_advisories_artifacts),
 	    cmocka_unit_test(test_transactions_and_meta),
+	    cmocka_unit_test(test_generation),
+	    cmocka_unit_test(test_read_snapshot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
