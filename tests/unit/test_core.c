@@ -395,9 +395,8 @@ test_marked_copies(void **state)
 	    core_partner_add(inst, "t", &pa, T0, id, token, &err), 0);
 	assert_int_equal(
 	    core_partner_add(inst, "t", &pb, T0, id, token, &err), 0);
-	assert_int_equal(
-	    core_artifact_attach(inst, "t", &at, (const uint8_t *)text, tl,
-	        T0, &art, &err),
+	assert_int_equal(core_artifact_attach(inst, "t", &at,
+	                     (const uint8_t *)text, tl, T0, &art, &err),
 	    0);
 	buf_init(&a1, CORE_ARTIFACT_MAX);
 	buf_init(&a2, CORE_ARTIFACT_MAX);
