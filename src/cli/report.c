@@ -165,23 +165,66 @@ strength(double p)
 	return v > 40 ? 40 : v < 0 ? 0 : v;
 }
 
+/* An upper bound of the width in pixels of s at font-size 12 in the
+ * common sans-serif faces (DejaVu Sans, Liberation Sans). */
+static double
+label_px(const char *s)
+{
+	double px = 0;
+
+	for (; *s; s++) {
+		if (strchr("mwMW", *s))
+			px += 12;
+		else if (*s >= 'A' && *s <= 'Z')
+			px += 9.5;
+		else if (strchr(".-_ijlftrI1 ()#", *s))
+			px += 5;
+		else
+			px += 7.5;
+	}
+	return px;
+}
+
+/* The chart label of candidate v: its partner, and the sample's number
+ * when several samples were traced together. */
+static void
+chart_label(const json_t *samples, const json_t *v, char *out, size_t n)
+{
+	size_t k;
+	json_t *s;
+
+	(void)snprintf(out, n, "%s", str(v, "partner"));
+	if (json_array_size(samples) < 2)
+		return;
+	json_array_foreach(samples, k, s)
+	{
+		if (strcmp(str(s, "file"), str(v, "sample")) == 0) {
+			(void)snprintf(
+			    out, n, "%s (#%zu)", str(v, "partner"), k + 1);
+			return;
+		}
+	}
+}
+
 static int
-chart(struct buf *b, const json_t *cands, double alpha)
+chart(struct buf *b, const json_t *samples, const json_t *cands, double alpha)
 {
 	size_t n = json_array_size(cands), k;
-	double max = strength(alpha) + 2;
-	int w = 720, bar = 22, h, r = 0;
+	double max = strength(alpha) + 2, lw = 140, x0;
+	int w, bar = 22, h, span = 460, r = 0;
+	char label[EMB_ID_MAX + 32];
 	json_t *v;
 
-	if (n > 40)
-		n = 40;
 	json_array_foreach(cands, k, v)
 	{
-		if (k >= n)
-			break;
+		chart_label(samples, v, label, sizeof(label));
+		if (label_px(label) > lw)
+			lw = label_px(label);
 		if (strength(num(v, "corrected")) > max)
 			max = strength(num(v, "corrected"));
 	}
+	x0 = lw + 20;
+	w = (int)ceil(x0) + span + 100;
 	h = (int)n * bar + 40;
 	r |= buf_printf(b,
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\""
@@ -191,26 +234,25 @@ chart(struct buf *b, const json_t *cands, double alpha)
 	{
 		double x;
 		const char *st = str(v, "status");
-		if (k >= n)
-			break;
-		x = strength(num(v, "corrected")) / max * (w - 260);
+		x = strength(num(v, "corrected")) / max * span;
+		chart_label(samples, v, label, sizeof(label));
 		r |= buf_printf(b,
-		    "<text x=\"150\" y=\"%zu\" text-anchor=\"end\""
+		    "<text x=\"%.1f\" y=\"%zu\" text-anchor=\"end\""
 		    " font-size=\"12\">",
-		    k * (size_t)bar + 30);
-		r |= esc(b, str(v, "partner"));
+		    x0 - 10, k * (size_t)bar + 30);
+		r |= esc(b, label);
 		r |= buf_printf(b,
-		    "</text><rect class=\"%s\" x=\"160\" y=\"%zu\""
+		    "</text><rect class=\"%s\" x=\"%.1f\" y=\"%zu\""
 		    " width=\"%.1f\" height=\"%d\"/>"
 		    "<text x=\"%.1f\" y=\"%zu\" font-size=\"11\">%.1e</text>\n",
 		    strcmp(st, "accused") == 0       ? "acc"
 		        : strcmp(st, "suspect") == 0 ? "sus"
 		                                     : "clr",
-		    k * (size_t)bar + 18, x < 1 ? 1 : x, bar - 6, 160 + x + 6,
-		    k * (size_t)bar + 30, num(v, "corrected"));
+		    x0, k * (size_t)bar + 18, x < 1 ? 1 : x, bar - 6,
+		    x0 + x + 6, k * (size_t)bar + 30, num(v, "corrected"));
 	}
 	{
-		double x = 160 + strength(alpha) / max * (w - 260);
+		double x = x0 + strength(alpha) / max * span;
 		r |= buf_printf(b,
 		    "<line x1=\"%.1f\" y1=\"10\" x2=\"%.1f\" y2=\"%d\""
 		    " class=\"thr\"/><text x=\"%.1f\" y=\"%d\""
@@ -260,8 +302,36 @@ report_html(const json_t *rep, const char *path, struct cli_out *out)
 	    " samples, is at most %g; suspects at most %g. Traced at ",
 	    num(rep, "alpha"), num(rep, "suspect_threshold"));
 	r |= esc(&b, str(rep, "traced_at"));
-	r |= buf_append_str(&b, ".</p>\n<h2>Candidates</h2>\n");
-	r |= chart(&b, cands, num(rep, "alpha"));
+	r |= buf_append_str(&b,
+	    ".</p>\n<h2>Samples</h2>\n<table id=\"samples\"><tr><th>#</th>"
+	    "<th>File</th><th>Language</th><th>Bytes</th><th>SHA-256</th>"
+	    "<th>Derived from</th></tr>\n");
+	json_array_foreach(samples, k, s)
+	{
+		size_t shown = 0;
+		r |= buf_printf(&b, "<tr><td>%zu</td><td>", k + 1);
+		r |= esc(&b, str(s, "file"));
+		r |= buf_append_str(&b, "</td><td>");
+		r |= esc(&b, str(s, "language"));
+		r |= buf_printf(
+		    &b, "</td><td>%lld</td><td>", integer(s, "bytes"));
+		r |= esc(&b, str(s, "sha256"));
+		r |= buf_append_str(&b, "</td><td>");
+		json_array_foreach(json_object_get(s, "derivations"), j, v)
+		{
+			if (!json_is_true(json_object_get(v, "derived")))
+				continue;
+			r |= buf_append_str(&b, shown++ ? ", " : "");
+			r |= esc(&b, str(v, "advisory"));
+			r |= buf_append_str(&b, "/");
+			r |= esc(&b, str(v, "artifact"));
+		}
+		if (shown == 0)
+			r |= buf_append_str(&b, "no shared artifact");
+		r |= buf_append_str(&b, "</td></tr>\n");
+	}
+	r |= buf_append_str(&b, "</table>\n<h2>Candidates</h2>\n");
+	r |= chart(&b, samples, cands, num(rep, "alpha"));
 	r |= buf_append_str(&b,
 	    "<table id=\"candidates\"><tr><th>Sample</th><th>Partner</th>"
 	    "<th>Status</th><th>Score</th><th>Sites</th><th>Agree</th>"
