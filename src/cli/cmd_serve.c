@@ -243,7 +243,7 @@ cmd_serve(const struct cli *c, int argc, char **argv)
 	sc.max_connections = (unsigned)max_conn;
 	sc.max_per_addr = (unsigned)per_addr;
 	sc.timeout_s = (unsigned)timeout;
-	sc.header_max = 64 * 1024;
+	sc.header_max = 16 * 1024;
 	sc.body_max = ac.body_max;
 	sc.log = log_line;
 	buf_init(&cert, SERVE_PEM_MAX);

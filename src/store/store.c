@@ -349,9 +349,13 @@ store_begin(struct store *s)
 int
 store_read_begin(struct store *s)
 {
+	sqlite3_stmt *st;
+
 	if (!sqlite3_get_autocommit(s->db))
 		return 0; /* already inside a transaction */
-	if (exec(s, "BEGIN DEFERRED") < 0)
+	/* Prepared once: this runs for every request the server answers. */
+	if (store_stmt(s, "BEGIN DEFERRED", &st) < 0 ||
+	    sqlite3_step(st) != SQLITE_DONE)
 		return EMB_EDB;
 	s->reading = true;
 	return 0;
@@ -360,8 +364,12 @@ store_read_begin(struct store *s)
 void
 store_read_end(struct store *s)
 {
-	if (s->reading && !sqlite3_get_autocommit(s->db))
-		(void)exec(s, "COMMIT");
+	sqlite3_stmt *st;
+
+	if (s->reading && !sqlite3_get_autocommit(s->db) &&
+	    (store_stmt(s, "COMMIT", &st) < 0 ||
+	        sqlite3_step(st) != SQLITE_DONE))
+		(void)exec(s, "ROLLBACK"); /* a read has nothing to lose */
 	s->reading = false;
 }
 
