@@ -95,6 +95,7 @@ struct extractor {
 	const struct trace_tokens *st;
 	struct index ix;
 	bool *replaced; /* original tokens touched by a REPLACE span */
+	size_t *prange; /* PERMUTE site i's tokens: [prange[2i], [2i + 1]) */
 	uint64_t *ostrict, *sstrict; /* exact, strings by their body */
 	struct mark_span *all; /* every span, sorted, for raw contexts */
 	size_t nall;
@@ -245,6 +246,25 @@ changes_strict(struct extractor *x, const struct mark_site *s, uint32_t k,
 	return false;
 }
 
+/*
+ * Whether CTX_WIDE tokens before original token a and sample token sa, or
+ * after original token b and sample token sb, agree by context value.
+ */
+static bool
+wide_agrees(const struct extractor *x, size_t a, size_t sa, size_t b, size_t sb)
+{
+	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
+	bool left = a >= CTX_WIDE && sa >= CTX_WIDE,
+	     right = b + CTX_WIDE <= x->orig->n && sb + CTX_WIDE <= x->st->n;
+
+	for (size_t i = 0; i < CTX_WIDE && left; i++)
+		left = ctx_of(&ov[a - CTX_WIDE + i]) ==
+		    ctx_of(&sv[sa - CTX_WIDE + i]);
+	for (size_t i = 0; i < CTX_WIDE && right; i++)
+		right = ctx_of(&ov[b + i]) == ctx_of(&sv[sb + i]);
+	return left || right;
+}
+
 /* One REPLACE span read by token context: add to votes. */
 static int
 vote_tokens(struct extractor *x, const struct mark_site *s,
@@ -322,6 +342,14 @@ vote_tokens(struct extractor *x, const struct mark_site *s,
 			}
 		nm = w;
 	}
+	/*
+	 * A single place: the span may still have moved to where another
+	 * site's look-alike sits (a declaration reordered next to a twin),
+	 * so the wider context must agree on one side at least, by token
+	 * kind (names renamed by the leaker still agree).
+	 */
+	if (nm == 1 && !wide_agrees(x, a, mp[0] + CTX, b, mq[0]))
+		nm = 0;
 	for (size_t i = 1; i < nm; i++)
 		if (mv[i] != mv[0])
 			return 0;
@@ -424,6 +452,67 @@ find_block(const struct extractor *x, size_t a, size_t b)
 }
 
 /*
+ * Whether original token t lies inside another PERMUTE site nested in the
+ * token range [lo, hi) of site self: its order varies per copy on its
+ * own, so it matches anything there (the range keeps its length).
+ */
+static bool
+nested_permuted(
+    const struct extractor *x, size_t self, size_t lo, size_t hi, size_t t)
+{
+	for (size_t i = 0; i < x->set->nsites; i++) {
+		size_t a = x->prange[2 * i], b = x->prange[2 * i + 1];
+		if (i != self && a < b && a >= lo && b <= hi && t >= a &&
+		    t < b && (a > lo || b < hi))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the sample, from token q on, shows site s's blocks in the order
+ * of variant v: *end gets the sample token after the last block.
+ */
+static bool
+window_matches(const struct extractor *x, size_t self, const size_t *a,
+    const size_t *b, size_t n, unsigned v, size_t q, size_t *end)
+{
+	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
+	const uint8_t *perm = mark_permutation((unsigned)n, v);
+	bool ok = true;
+
+	if (q + (b[n - 1] - a[0]) > x->st->n)
+		return false;
+	/*
+	 * Slot k shows block perm[k]; gaps stay in place.  Each block must
+	 * show one word, name, number or string of its own exactly: blocks
+	 * of wildcards alone (renamed names, re-cased hex strings) would
+	 * match a neighbour's.
+	 */
+	for (size_t k = 0; k < n && ok; k++) {
+		size_t src = perm[k], solid = 0;
+		for (size_t t = a[src]; t < b[src] && ok; t++, q++) {
+			if (nested_permuted(x, self, a[0], b[n - 1], t))
+				continue;
+			if (x->replaced[t]) {
+				ok = ctx_of(&ov[t]) == ctx_of(&sv[q]);
+				continue;
+			}
+			ok = x->ostrict[t] == x->sstrict[q];
+			solid += ov[t].type != TRACE_TOK_PUNCT;
+		}
+		ok = ok && solid > 0;
+		if (k + 1 < n)
+			for (size_t t = b[k]; t < a[k + 1] && ok; t++, q++)
+				ok = nested_permuted(
+				         x, self, a[0], b[n - 1], t) ||
+				    ctx_of(&ov[t]) == ctx_of(&sv[q]);
+	}
+	*end = q;
+	return ok;
+}
+
+/*
  * Read a PERMUTE site in place: the tokens from its first span to its
  * last, anchored by the tokens before it, compared with the order each
  * variant would give.  Works for short blocks (modifiers, meta lines)
@@ -433,9 +522,10 @@ static int
 read_permute_window(const struct extractor *x, const struct mark_site *s)
 {
 	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
-	size_t a[3] = {0}, b[3] = {0}, n = s->nspans, len = 0, examined = 0;
+	size_t a[3] = {0}, b[3] = {0}, n = s->nspans, len = 0;
+	size_t self = (size_t)(s - x->set->sites);
 	unsigned votes[MARK_Q_MAX] = {0}, total = 0, best = 0;
-	uint64_t key;
+	bool found = false;
 
 	for (size_t k = 0; k < n; k++) {
 		const struct mark_span *sp = &x->set->spans[s->span0 + k];
@@ -444,46 +534,68 @@ read_permute_window(const struct extractor *x, const struct mark_site *s)
 			return -1;
 	}
 	len = b[n - 1] - a[0];
-	if (a[0] < CTX || b[n - 1] + CTX > x->orig->n || len > 4096)
+	if (len > 4096)
 		return -1;
-	key = kgram(ov, a[0] - CTX);
-	for (uint32_t h = x->ix.head[key & x->ix.mask]; h != 0;
-	     h = x->ix.next[h - 1]) {
-		size_t p = h - 1;
-		if (++examined > CAND_MAX)
-			break;
-		if (x->ix.keys[p] != key || !ctx_equal(ov, a[0] - CTX, sv, p) ||
-		    !strict_equal(x, a[0] - CTX, p, CTX) ||
-		    p + CTX + len + CTX > x->st->n)
+	/*
+	 * Anchored by the tokens before the blocks, or, when those moved
+	 * (the site sits at the edge of a block another site permutes), by
+	 * the tokens after them.  A window long enough to stand for itself
+	 * needs no anchor on its other side.
+	 */
+	for (int side = 0; side < 2; side++) {
+		size_t examined = 0, at = side == 0 ? a[0] : b[n - 1];
+		uint64_t key;
+		if (side == 0 ? at < CTX : at + CTX > x->orig->n)
 			continue;
-		unsigned matched = 0, which = 0;
-		for (unsigned v = 0; v < s->q; v++) {
-			const uint8_t *perm = mark_permutation((unsigned)n, v);
-			size_t q = p + CTX;
-			bool ok = true;
-			/* Slot k shows block perm[k]; gaps stay in place. */
-			for (size_t k = 0; k < n && ok; k++) {
-				size_t src = perm[k];
-				for (size_t t = a[src]; t < b[src] && ok;
-				     t++, q++)
-					ok = x->replaced[t]
-					    ? ctx_of(&ov[t]) == ctx_of(&sv[q])
-					    : x->ostrict[t] == x->sstrict[q];
-				if (k + 1 < n)
-					for (size_t t = b[k];
-					     t < a[k + 1] && ok; t++, q++)
-						ok = ctx_of(&ov[t]) ==
-						    ctx_of(&sv[q]);
+		key = kgram(ov, side == 0 ? at - CTX : at);
+		for (uint32_t h = x->ix.head[key & x->ix.mask]; h != 0;
+		     h = x->ix.next[h - 1]) {
+			size_t p = h - 1, q, end;
+			unsigned matched = 0, which = 0;
+			bool other;
+			if (++examined > CAND_MAX)
+				break;
+			if (x->ix.keys[p] != key ||
+			    !ctx_equal(ov, side == 0 ? at - CTX : at, sv, p) ||
+			    !strict_equal(x, side == 0 ? at - CTX : at, p, CTX))
+				continue;
+			if (side == 0)
+				q = p + CTX;
+			else if (p >= len)
+				q = p - len;
+			else
+				continue;
+			for (unsigned v = 0; v < s->q; v++) {
+				if (!window_matches(
+				        x, self, a, b, n, v, q, &end))
+					continue;
+				if (side == 0 && len < PERMUTE_MIN)
+					other = b[n - 1] + CTX <= x->orig->n &&
+					    end + CTX <= x->st->n &&
+					    ctx_equal(ov, b[n - 1], sv, end) &&
+					    strict_equal(x, b[n - 1], end, CTX);
+				else if (side == 1 && len < PERMUTE_MIN)
+					other = a[0] >= CTX && q >= CTX &&
+					    ctx_equal(
+					        ov, a[0] - CTX, sv, q - CTX) &&
+					    strict_equal(
+					        x, a[0] - CTX, q - CTX, CTX);
+				else
+					other = true;
+				if (other) {
+					matched++;
+					which = v;
+				}
 			}
-			if (ok && ctx_equal(ov, b[n - 1], sv, q) &&
-			    strict_equal(x, b[n - 1], q, CTX)) {
-				matched++;
-				which = v;
+			/* Blocks that look alike (renamed names only) tell
+			 * nothing. */
+			if (matched == 1) {
+				votes[which]++;
+				found = true;
 			}
 		}
-		/* Blocks that look alike (renamed names only) tell nothing. */
-		if (matched == 1)
-			votes[which]++;
+		if (found)
+			break;
 	}
 	for (unsigned v = 0; v < s->q; v++) {
 		total += votes[v];
@@ -609,8 +721,9 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 	x.ostrict = strict_values(orig, set->text);
 	x.sstrict = strict_values(stoks, sample);
 	x.all = calloc(set->nspans + 1, sizeof(*x.all));
-	if (x.replaced == NULL || x.all == NULL || x.ostrict == NULL ||
-	    x.sstrict == NULL) {
+	x.prange = calloc(2 * set->nsites + 2, sizeof(*x.prange));
+	if (x.replaced == NULL || x.all == NULL || x.prange == NULL ||
+	    x.ostrict == NULL || x.sstrict == NULL) {
 		r = EMB_ENOMEM;
 		goto out;
 	}
@@ -628,6 +741,19 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 			for (; a < b; a++)
 				x.replaced[a] = true;
 		}
+	}
+	for (size_t i = 0; i < set->nsites; i++) {
+		const struct mark_site *s = &set->sites[i];
+		const struct mark_span *f = &set->spans[s->span0];
+		const struct mark_span *l =
+		    &set->spans[s->span0 + s->nspans - 1];
+		size_t a, b, c, d;
+		if (s->shape != MARK_PERMUTE || s->nspans == 0)
+			continue;
+		tokens_over(orig, f->off, f->off + f->len, &a, &b);
+		tokens_over(orig, l->off, l->off + l->len, &c, &d);
+		x.prange[2 * i] = a;
+		x.prange[2 * i + 1] = d;
 	}
 	qsort(x.all, x.nall, sizeof(*x.all), span_cmp);
 	if ((r = index_build(&x.ix, stoks)) < 0)
@@ -650,5 +776,6 @@ out:
 	free(x.ostrict);
 	free(x.sstrict);
 	free(x.all);
+	free(x.prange);
 	return r;
 }
