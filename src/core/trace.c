@@ -16,6 +16,17 @@
 /* Bonferroni split of alpha over the rounds: 1/2, 1/4, 1/4. */
 static const double round_factor[CORE_TRACE_ROUNDS] = {2, 4, 4};
 
+/* No delivery of an entry to a partner. */
+#define NEVER INT64_MAX
+
+/*
+ * Cleared candidates whose bound is computed, per group, after the
+ * accused and suspects: the rows the text report shows.  The others get
+ * the trivial bound 1 (their bound is above the suspect threshold: it
+ * does not decrease as the score falls).
+ */
+#define BOUND_CLEARED 10
+
 struct recipient {
 	size_t partner; /* index into the partner table */
 	int64_t first_at;
@@ -30,9 +41,15 @@ struct entry {
 	bool tokenized;
 	struct recipient *rcpt;
 	size_t nrcpt, rcpt_cap;
+	int64_t *first_at; /* per partner: first delivery, NEVER if none */
 	/* per sample being traced: */
 	int *observed;
 	bool derived;
+	size_t nread; /* coded sites read in the sample */
+	size_t *read; /* their indices */
+	double *gg; /* per read site: score term if no match, if a match */
+	bool *explained; /* per read site, in the colluder rounds */
+	size_t boff; /* its agreement bytes in a candidate's row */
 };
 
 struct tracer {
@@ -57,20 +74,37 @@ tracer_fini(struct tracer *t)
 			trace_tokens_fini(&e->toks);
 		buf_fini_wipe(&e->plain);
 		free(e->rcpt);
+		free(e->first_at);
 		free(e->observed);
+		free(e->read);
+		free(e->gg);
+		free(e->explained);
 	}
 	free(t->e);
 	free(t->ps);
 	trace_index_free(t->ix);
 }
 
-static size_t
-partner_index(const struct tracer *t, const char *id)
+struct pidx {
+	const char *id;
+	size_t i;
+};
+
+static int
+pidx_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < t->nps; i++)
-		if (strcmp(t->ps[i].id, id) == 0)
-			return i;
-	return SIZE_MAX;
+	return strcmp(
+	    ((const struct pidx *)a)->id, ((const struct pidx *)b)->id);
+}
+
+/* Index of partner id in the table sorted by id (ix, n), or SIZE_MAX. */
+static size_t
+partner_index(const struct pidx *ix, size_t n, const char *id)
+{
+	struct pidx key = {id, 0};
+	const struct pidx *p = bsearch(&key, ix, n, sizeof(*ix), pidx_cmp);
+
+	return p ? p->i : SIZE_MAX;
 }
 
 /* Every artifact ever attached, decrypted and indexed for derivation. */
@@ -148,38 +182,58 @@ out:
 	return r;
 }
 
+/*
+ * Each entry's recipients and first delivery times, in one pass over the
+ * deliveries: partners are found in a sorted index and repeat deliveries
+ * in a per-partner array, so the cost grows as deliveries log partners.
+ */
 static int
 load_recipients(struct tracer *t)
 {
 	struct store_delivery *d = NULL;
+	struct pidx *ix = NULL;
 	size_t nd = 0;
 	int r;
 
 	if ((r = store_delivery_list(t->inst->store, NULL, &d, &nd)) < 0)
 		return core_store_error(t->err, r, "cannot list deliveries");
+	if ((ix = calloc(t->nps + 1, sizeof(*ix))) == NULL) {
+		r = emb_error_code(t->err, EMB_ENOMEM);
+		goto out;
+	}
+	for (size_t i = 0; i < t->nps; i++) {
+		ix[i].id = t->ps[i].id;
+		ix[i].i = i;
+	}
+	qsort(ix, t->nps, sizeof(*ix), pidx_cmp);
 	for (size_t k = 0; k < nd; k++) {
-		size_t pi = partner_index(t, d[k].partner_id);
+		size_t pi = partner_index(ix, t->nps, d[k].partner_id);
 		struct entry *e = NULL;
-		size_t j;
 		for (size_t i = 0; i < t->ne; i++)
 			if (t->e[i].art.id == d[k].artifact_id)
 				e = &t->e[i];
 		if (e == NULL || pi == SIZE_MAX)
 			continue;
-		for (j = 0; j < e->nrcpt; j++)
-			if (e->rcpt[j].partner == pi)
-				break;
-		if (j < e->nrcpt) {
-			if (d[k].at < e->rcpt[j].first_at)
-				e->rcpt[j].first_at = d[k].at;
+		if (e->first_at == NULL) {
+			e->first_at = malloc((t->nps + 1) * sizeof(int64_t));
+			if (e->first_at == NULL) {
+				r = emb_error_code(t->err, EMB_ENOMEM);
+				goto out;
+			}
+			for (size_t i = 0; i < t->nps; i++)
+				e->first_at[i] = NEVER;
+		}
+		if (e->first_at[pi] != NEVER) {
+			if (d[k].at < e->first_at[pi])
+				e->first_at[pi] = d[k].at;
 			continue;
 		}
 		if (e->nrcpt == e->rcpt_cap) {
 			size_t nc = e->rcpt_cap ? e->rcpt_cap * 2 : 16;
 			struct recipient *p = realloc(e->rcpt, nc * sizeof(*p));
 			if (p == NULL) {
-				free(d);
-				return emb_error_code(t->err, EMB_ENOMEM);
+				r = emb_error_code(t->err, EMB_ENOMEM);
+				goto out;
 			}
 			e->rcpt = p;
 			e->rcpt_cap = nc;
@@ -187,9 +241,13 @@ load_recipients(struct tracer *t)
 		e->rcpt[e->nrcpt].partner = pi;
 		e->rcpt[e->nrcpt].first_at = d[k].at;
 		e->nrcpt++;
+		e->first_at[pi] = d[k].at;
 	}
+	r = 0;
+out:
+	free(ix);
 	free(d);
-	return 0;
+	return r;
 }
 
 static int
@@ -219,91 +277,378 @@ prepare_entry(struct tracer *t, struct entry *e)
 static bool
 received(const struct tracer *t, const struct entry *e, size_t pi)
 {
-	for (size_t j = 0; j < e->nrcpt; j++)
-		if (e->rcpt[j].partner == pi &&
-		    (t->o->seen_at == 0 || e->rcpt[j].first_at < t->o->seen_at))
-			return true;
-	return false;
+	return e->first_at != NULL && e->first_at[pi] != NEVER &&
+	    (t->o->seen_at == 0 || e->first_at[pi] < t->o->seen_at);
 }
 
 struct cand {
 	size_t partner;
+	size_t group; /* candidates that received the same derived entries */
 	double score;
 	size_t sites, agree;
 	double bound, corrected;
 	int round; /* round accused in, 0 if never */
 	bool suspect;
+	/* the current round's figures: */
+	double rscore;
+	size_t rsites, ragree;
 };
 
 /*
- * Score candidate c over the read sites of the derived entries it
- * received, skipping sites explained by an accused partner (mask).
+ * The accusation of one sample.  Every candidate's symbols are derived
+ * once; what the rounds need of them is whether they match the sample at
+ * each read site (a score term depends on nothing else), kept as
+ * agreement bits, one row per candidate.  Candidates that received the
+ * same derived entries are scored over the same sites, so among them the
+ * innocent-tail bound does not increase with the score: it is computed
+ * for the top scorers in decreasing order only, down to the first one
+ * that is not accused (later rounds), or not a suspect plus
+ * BOUND_CLEARED more (round 1).
  */
-static int
-score_cand(struct tracer *t, struct cand *c, const bool *accused, double factor,
-    struct accuse_site **sites, size_t *sites_cap)
-{
-	size_t n = 0;
-	double score = 0;
-	uint8_t *sym = NULL;
+struct accusation {
+	struct tracer *t;
+	struct entry **de; /* the derived entries */
+	size_t nde;
+	struct cand *c;
+	size_t nc;
+	bool *got; /* nc x nde: candidate received derived entry */
+	size_t row; /* agreement bytes per candidate */
+	uint8_t *bits; /* nc x row */
+	size_t *order;
+	struct accuse_site *sites;
+	size_t sites_cap;
+};
 
-	c->agree = 0;
-	for (size_t i = 0; i < t->ne; i++) {
-		struct entry *e = &t->e[i];
+static void
+accusation_fini(struct accusation *a)
+{
+	free(a->de);
+	free(a->got);
+	free(a->bits);
+	free(a->order);
+	free(a->sites);
+}
+
+/* The read sites of every derived entry and their two score terms. */
+static int
+read_sites(struct accusation *a)
+{
+	a->row = 0;
+	for (size_t j = 0; j < a->nde; j++) {
+		struct entry *e = a->de[j];
 		const struct mark_set *set = &e->ma.set;
-		bool *explained;
-		if (!e->derived || !received(t, e, c->partner))
-			continue;
-		free(sym);
-		sym = malloc(set->nsites + 1);
-		explained = calloc(set->nsites + 1, sizeof(bool));
-		if (sym == NULL || explained == NULL) {
-			free(explained);
-			free(sym);
+		size_t n = 0;
+		free(e->read);
+		free(e->gg);
+		free(e->explained);
+		e->read = calloc(set->nsites + 1, sizeof(size_t));
+		e->gg = calloc(2 * set->nsites + 2, sizeof(double));
+		e->explained = calloc(set->nsites + 1, sizeof(bool));
+		if (!e->read || !e->gg || !e->explained)
 			return EMB_ENOMEM;
-		}
-		/* Colluder rounds: sites an accused partner explains. */
-		for (size_t a = 0; accused != NULL && a < t->nps; a++) {
-			if (!accused[a] || !received(t, e, a))
-				continue;
-			mark_artifact_symbols(&e->ma, t->ps[a].id, sym);
-			for (size_t k = 0; k < set->nsites; k++)
-				explained[k] |= e->observed[k] >= 0 &&
-				    sym[k] == e->observed[k];
-		}
-		mark_artifact_symbols(&e->ma, t->ps[c->partner].id, sym);
 		for (size_t k = 0; k < set->nsites; k++) {
-			const struct mark_site *s = &set->sites[k];
-			if (e->observed[k] < 0 || s->q < 2 || explained[k])
+			const double *p = mark_artifact_bias(&e->ma, k);
+			unsigned q = set->sites[k].q, y;
+			if (e->observed[k] < 0 || q < 2)
 				continue;
-			if (n == *sites_cap) {
-				size_t nc = *sites_cap ? *sites_cap * 2 : 256;
-				struct accuse_site *p =
-				    realloc(*sites, nc * sizeof(*p));
-				if (p == NULL) {
-					free(explained);
-					free(sym);
-					return EMB_ENOMEM;
-				}
-				*sites = p;
-				*sites_cap = nc;
-			}
-			(*sites)[n].q = s->q;
-			memcpy((*sites)[n].p, mark_artifact_bias(&e->ma, k),
-			    sizeof((*sites)[n].p));
-			(*sites)[n].observed = e->observed[k];
-			score += tardos_g((*sites)[n].p, s->q,
-			    (unsigned)e->observed[k], sym[k]);
-			c->agree += sym[k] == e->observed[k];
+			y = (unsigned)e->observed[k];
+			e->read[n] = k;
+			e->gg[2 * n] = tardos_g(p, q, y, y == 0 ? 1 : 0);
+			e->gg[2 * n + 1] = tardos_g(p, q, y, y);
 			n++;
 		}
-		free(explained);
+		e->nread = n;
+		e->boff = a->row;
+		a->row += (n + 7) / 8;
+	}
+	return 0;
+}
+
+/* Candidates (recipients in time of a derived entry) and their groups. */
+static int
+find_candidates(struct accusation *a)
+{
+	struct tracer *t = a->t;
+	size_t ngroups = 0;
+	size_t *rep = NULL; /* a candidate of each group */
+
+	a->c = calloc(t->nps + 1, sizeof(*a->c));
+	a->got = calloc((t->nps + 1) * (a->nde + 1), sizeof(bool));
+	rep = calloc(t->nps + 1, sizeof(size_t));
+	if (a->c == NULL || a->got == NULL || rep == NULL) {
+		free(rep);
+		return EMB_ENOMEM;
+	}
+	a->nc = 0;
+	for (size_t pi = 0; pi < t->nps; pi++) {
+		bool *got = a->got + a->nc * a->nde, any = false;
+		struct cand *c = &a->c[a->nc];
+		size_t g;
+		for (size_t j = 0; j < a->nde; j++)
+			any |= got[j] = received(t, a->de[j], pi);
+		if (!any)
+			continue;
+		/* Groups are few: one per set of derived entries received. */
+		for (g = 0; g < ngroups; g++)
+			if (memcmp(a->got + rep[g] * a->nde, got, a->nde) == 0)
+				break;
+		if (g == ngroups)
+			rep[ngroups++] = a->nc;
+		c->partner = pi;
+		c->group = g;
+		c->bound = c->corrected = 1;
+		a->nc++;
+	}
+	free(rep);
+	return 0;
+}
+
+/*
+ * Candidate ci's score, sites and agreements from its agreement bits,
+ * over the read sites of the entries it received (not explained by an
+ * accused partner, in the colluder rounds).  A term is gg[2 i + bit]: no
+ * branch, since whether an innocent matches is a coin toss; four partial
+ * sums, so that the additions need not wait for each other.
+ */
+static void
+score_row(const struct accusation *a, size_t ci, bool colluder_round,
+    double *ret_score, size_t *ret_sites, size_t *ret_agree)
+{
+	const uint8_t *bits = a->bits + ci * a->row;
+	double sum[4] = {0, 0, 0, 0};
+	size_t sites = 0, agree = 0;
+
+	for (size_t j = 0; j < a->nde; j++) {
+		const struct entry *e = a->de[j];
+		const uint8_t *w = bits + e->boff;
+		if (!a->got[ci * a->nde + j])
+			continue;
+		for (size_t i = 0; i < e->nread; i++) {
+			unsigned m = (w[i / 8] >> (i % 8)) & 1;
+			if (colluder_round && e->explained[i])
+				continue;
+			sum[i % 4] += e->gg[2 * i + m];
+			agree += m;
+			sites++;
+		}
+	}
+	*ret_score = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+	*ret_sites = sites;
+	*ret_agree = agree;
+}
+
+/* Round 1: every candidate's symbols, agreement bits and score. */
+static int
+score_all(struct accusation *a)
+{
+	struct tracer *t = a->t;
+	size_t nmax = 1;
+	uint8_t *sym;
+
+	for (size_t j = 0; j < a->nde; j++)
+		if (a->de[j]->ma.set.nsites > nmax)
+			nmax = a->de[j]->ma.set.nsites;
+	if ((sym = malloc(nmax)) == NULL)
+		return EMB_ENOMEM;
+	if (a->nc > 0 && a->row > SIZE_MAX / a->nc) {
+		free(sym);
+		return EMB_ENOMEM;
+	}
+	a->bits = calloc(a->nc * a->row + 1, 1);
+	if (a->bits == NULL) {
+		free(sym);
+		return EMB_ENOMEM;
+	}
+	for (size_t ci = 0; ci < a->nc; ci++) {
+		struct cand *c = &a->c[ci];
+		const bool *got = a->got + ci * a->nde;
+		uint8_t *bits = a->bits + ci * a->row;
+		for (size_t j = 0; j < a->nde; j++) {
+			const struct entry *e = a->de[j];
+			uint8_t *w = bits + e->boff;
+			if (!got[j])
+				continue;
+			mark_artifact_symbols(
+			    &e->ma, t->ps[c->partner].id, sym);
+			for (size_t i = 0; i < e->nread; i++) {
+				size_t k = e->read[i];
+				bool m = sym[k] == (unsigned)e->observed[k];
+				w[i / 8] |= (uint8_t)(m << (i % 8));
+			}
+		}
+		score_row(a, ci, false, &c->score, &c->sites, &c->agree);
+		c->rscore = c->score;
+		c->rsites = c->sites;
+		c->ragree = c->agree;
 	}
 	free(sym);
-	c->score = score;
-	c->sites = n;
-	c->bound = accuse_innocent_tail(*sites, n, score);
-	c->corrected = fmin(1.0, c->bound * factor);
+	return 0;
+}
+
+/* Rounds 2 and 3: rescore on the sites no accused partner explains. */
+static void
+rescore(struct accusation *a)
+{
+	for (size_t j = 0; j < a->nde; j++) {
+		struct entry *e = a->de[j];
+		memset(e->explained, 0, e->nread * sizeof(bool));
+		for (size_t ci = 0; ci < a->nc; ci++) {
+			const uint8_t *w = a->bits + ci * a->row + e->boff;
+			if (a->c[ci].round == 0 || !a->got[ci * a->nde + j])
+				continue;
+			for (size_t i = 0; i < e->nread; i++)
+				e->explained[i] |= (w[i / 8] >> (i % 8)) & 1;
+		}
+	}
+	for (size_t ci = 0; ci < a->nc; ci++) {
+		struct cand *c = &a->c[ci];
+		if (c->round == 0)
+			score_row(
+			    a, ci, true, &c->rscore, &c->rsites, &c->ragree);
+	}
+}
+
+/* The sites a candidate of group g is bounded over, in a->sites. */
+static int
+group_sites(struct accusation *a, size_t ci, bool colluder_round, size_t *ret_n)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < a->nde; j++) {
+		const struct entry *e = a->de[j];
+		if (!a->got[ci * a->nde + j])
+			continue;
+		for (size_t i = 0; i < e->nread; i++) {
+			size_t k = e->read[i];
+			if (colluder_round && e->explained[i])
+				continue;
+			if (n == a->sites_cap) {
+				size_t nc =
+				    a->sites_cap ? a->sites_cap * 2 : 256;
+				struct accuse_site *p =
+				    realloc(a->sites, nc * sizeof(*p));
+				if (p == NULL)
+					return EMB_ENOMEM;
+				a->sites = p;
+				a->sites_cap = nc;
+			}
+			a->sites[n].q = e->ma.set.sites[k].q;
+			memcpy(a->sites[n].p, mark_artifact_bias(&e->ma, k),
+			    sizeof(a->sites[n].p));
+			a->sites[n].observed = e->observed[k];
+			n++;
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static const struct cand *order_c;
+
+static int
+order_cmp(const void *x, const void *y)
+{
+	const struct cand *a = &order_c[*(const size_t *)x];
+	const struct cand *b = &order_c[*(const size_t *)y];
+
+	if (a->group != b->group)
+		return a->group < b->group ? -1 : 1;
+	if (a->rscore != b->rscore)
+		return a->rscore > b->rscore ? -1 : 1;
+	return a->partner < b->partner ? -1 : a->partner > b->partner;
+}
+
+/*
+ * Bound the candidates not yet accused, group by group from the top
+ * scorer down; returns whether anyone was accused in this round.
+ */
+static int
+bound_round(
+    struct accusation *a, int round, double factor, double alpha, bool *ret_any)
+{
+	size_t no = 0, n = 0, cleared = 0, group = SIZE_MAX;
+	bool stop = false;
+	int r;
+
+	*ret_any = false;
+	for (size_t ci = 0; ci < a->nc; ci++)
+		if (a->c[ci].round == 0)
+			a->order[no++] = ci;
+	order_c = a->c;
+	qsort(a->order, no, sizeof(*a->order), order_cmp);
+	for (size_t k = 0; k < no; k++) {
+		struct cand *c = &a->c[a->order[k]];
+		double bound, corrected;
+		if (c->group != group) {
+			group = c->group;
+			stop = false;
+			cleared = 0;
+			if ((r = group_sites(a, a->order[k], round > 1, &n)) <
+			    0)
+				return r;
+		}
+		if (stop)
+			continue;
+		if (n == 0 || c->rsites == 0) {
+			stop = true; /* no evidence: the bound is 1 */
+			continue;
+		}
+		bound = accuse_innocent_tail(a->sites, n, c->rscore);
+		corrected = fmin(1.0, bound * factor);
+		/* Later rounds only add accusations; the report keeps the
+		 * first round's figures otherwise. */
+		if (corrected <= alpha) {
+			c->round = round;
+			c->score = c->rscore;
+			c->sites = c->rsites;
+			c->agree = c->ragree;
+			c->bound = bound;
+			c->corrected = corrected;
+			*ret_any = true;
+		} else if (round == 1) {
+			c->bound = bound;
+			c->corrected = corrected;
+			c->suspect = corrected <= CORE_SUSPECT;
+			if (!c->suspect && ++cleared >= BOUND_CLEARED)
+				stop = true;
+		} else {
+			stop = true;
+		}
+	}
+	return 0;
+}
+
+static int
+accuse(struct accusation *a, size_t nsamples)
+{
+	struct tracer *t = a->t;
+	int r;
+
+	a->de = calloc(t->ne + 1, sizeof(*a->de));
+	if (a->de == NULL)
+		return EMB_ENOMEM;
+	for (size_t i = 0; i < t->ne; i++)
+		if (t->e[i].derived)
+			a->de[a->nde++] = &t->e[i];
+	if ((r = read_sites(a)) < 0 || (r = find_candidates(a)) < 0)
+		return r;
+	if (a->nc == 0)
+		return 0;
+	if ((a->order = calloc(a->nc, sizeof(size_t))) == NULL)
+		return EMB_ENOMEM;
+	if ((r = score_all(a)) < 0)
+		return r;
+	for (int round = 1; round <= CORE_TRACE_ROUNDS; round++) {
+		double factor =
+		    (double)a->nc * (double)nsamples * round_factor[round - 1];
+		bool any;
+		if (round > 1)
+			rescore(a);
+		if ((r = bound_round(a, round, factor, t->o->alpha, &any)) < 0)
+			return r;
+		if (!any)
+			break;
+	}
 	return 0;
 }
 
@@ -433,10 +778,9 @@ trace_sample(struct tracer *t, const char *path, json_t *samples,
 {
 	struct buf data;
 	struct trace_derive_result dr = {0};
-	struct accuse_site *sites = NULL;
-	struct cand *c = NULL;
-	size_t sites_cap = 0, nc = 0;
-	bool *accused = NULL;
+	struct accusation acc = {0};
+	struct cand *c;
+	size_t nc;
 	enum mark_lang lang;
 	json_t *derivs = json_array(), *arts = json_array();
 	uint8_t digest[32];
@@ -520,51 +864,13 @@ trace_sample(struct tracer *t, const char *path, json_t *samples,
 		        (json_int_t)e->nrcpt));
 	}
 	/* Candidates: recipients of a derived artifact, in time. */
-	c = calloc(t->nps + 1, sizeof(*c));
-	accused = calloc(t->nps + 1, sizeof(bool));
-	if (c == NULL || accused == NULL) {
-		r = emb_error_code(t->err, EMB_ENOMEM);
+	acc.t = t;
+	if ((r = accuse(&acc, nsamples)) < 0) {
+		r = emb_error_code(t->err, r);
 		goto out;
 	}
-	for (size_t pi = 0; pi < t->nps; pi++) {
-		for (size_t i = 0; i < t->ne; i++) {
-			if (t->e[i].derived && received(t, &t->e[i], pi)) {
-				c[nc++].partner = pi;
-				break;
-			}
-		}
-	}
-	for (int round = 1; round <= CORE_TRACE_ROUNDS && nc > 0; round++) {
-		bool any = false;
-		double factor =
-		    (double)nc * (double)nsamples * round_factor[round - 1];
-		for (size_t k = 0; k < nc; k++) {
-			struct cand try = c[k];
-			if (c[k].round != 0)
-				continue;
-			if ((r = score_cand(t, &try, round > 1 ? accused : NULL,
-			         factor, &sites, &sites_cap)) < 0) {
-				r = emb_error_code(t->err, r);
-				goto out;
-			}
-			/* Later rounds only add accusations; the report keeps
-			 * the first round's figures otherwise. */
-			if (try.sites > 0 && try.corrected <= t->o->alpha) {
-				try.round = round;
-				c[k] = try;
-				any = true;
-			} else if (round == 1) {
-				try.suspect = try.sites > 0 &&
-				    try.corrected <= CORE_SUSPECT;
-				c[k] = try;
-			}
-		}
-		for (size_t k = 0; k < nc; k++)
-			if (c[k].round == round)
-				accused[c[k].partner] = true;
-		if (!any)
-			break;
-	}
+	c = acc.c;
+	nc = acc.nc;
 	qsort(c, nc, sizeof(*c), cand_cmp);
 	for (size_t k = 0; k < nc; k++) {
 		const char *status = c[k].round ? "accused"
@@ -592,9 +898,8 @@ out:
 	json_decref(arts);
 	trace_derive_result_fini(&dr);
 	buf_fini_wipe(&data);
-	free(sites);
-	free(c);
-	free(accused);
+	accusation_fini(&acc);
+	free(acc.c);
 	return r;
 }
 

@@ -8,8 +8,8 @@
  *
  * The statistics: for every candidate (a partner that received a derived
  * artifact before the sample was first seen) the Tardos score over the
- * sites read from that artifact, and a rigorous upper bound on the
- * probability that an innocent partner scores as high
+ * sites read from that artifact, and for the top scorers a rigorous upper
+ * bound on the probability that an innocent partner scores as high
  * (accuse_innocent_tail), multiplied by the number of candidates, of
  * samples traced together and of rounds (Bonferroni).  Accused: corrected
  * bound <= alpha; suspect: <= CORE_SUSPECT.  After an accusation the

@@ -1,3 +1,4 @@
+#include <endian.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,9 @@ mark_artifact_prepare(struct mark_artifact *ma, const struct crypto_keys *keys,
 	}
 	ma->p = calloc(
 	    ma->set.nsites ? ma->set.nsites * MARK_Q_MAX : 1, sizeof(double));
-	if (ma->p == NULL) {
+	ma->cdf = calloc(ma->set.nsites ? ma->set.nsites * (MARK_Q_MAX - 1) : 1,
+	    sizeof(double));
+	if (ma->p == NULL || ma->cdf == NULL) {
 		r = emb_error_code(err, EMB_ENOMEM);
 		goto fail;
 	}
@@ -91,6 +94,20 @@ mark_artifact_prepare(struct mark_artifact *ma, const struct crypto_keys *keys,
 		tardos_bias(
 		    seed, q, TARDOS_CUTOFF_DEFAULT, ma->p + i * MARK_Q_MAX);
 	}
+	/*
+	 * Summed in tardos_symbol_at's order, so that counting the
+	 * thresholds <= u gives its symbol; sites with q < 2 never count.
+	 */
+	for (size_t i = 0; i < ma->set.nsites; i++) {
+		const double *p = ma->p + i * MARK_Q_MAX;
+		unsigned q = ma->set.sites[i].q;
+		double c = 0;
+		for (unsigned k = 0; k + 1 < MARK_Q_MAX; k++) {
+			c += q >= 2 && k + 1 < q ? p[k] : 0;
+			ma->cdf[i * (MARK_Q_MAX - 1) + k] =
+			    q >= 2 && k + 1 < q ? c : INFINITY;
+		}
+	}
 	return 0;
 fail:
 	mark_artifact_fini(ma);
@@ -102,7 +119,9 @@ mark_artifact_fini(struct mark_artifact *ma)
 {
 	mark_set_fini(&ma->set);
 	free(ma->p);
+	free(ma->cdf);
 	ma->p = NULL;
+	ma->cdf = NULL;
 }
 
 const double *
@@ -131,17 +150,17 @@ mark_artifact_symbols(
 			nonce[i] = (uint8_t)((uint64_t)(base / 256) >> (8 * i));
 		crypto_keystream(key, nonce, u, 8 * n);
 		for (size_t i = 0; i < n; i++) {
-			const struct mark_site *s = &ma->set.sites[base + i];
-			uint64_t x = 0;
-			if (s->q < 2) {
-				symbols[base + i] = 0;
-				continue;
-			}
-			for (int b = 0; b < 8; b++)
-				x = x << 8 | u[8 * i + b];
-			symbols[base + i] = (uint8_t)tardos_symbol_at(
-			    (double)(x >> 11) * 0x1.0p-53,
-			    ma->p + (base + i) * MARK_Q_MAX, s->q);
+			const double *c =
+			    ma->cdf + (base + i) * (MARK_Q_MAX - 1);
+			uint64_t x;
+			double v;
+			unsigned y = 0;
+			memcpy(&x, u + 8 * i, 8);
+			x = be64toh(x);
+			v = (double)(x >> 11) * 0x1.0p-53;
+			for (int k = 0; k + 1 < MARK_Q_MAX; k++)
+				y += v >= c[k];
+			symbols[base + i] = (uint8_t)y;
 		}
 	}
 	crypto_wipe(key, sizeof(key));

@@ -32,6 +32,8 @@ struct mark_artifact {
 	uint8_t ident[MARK_IDENT_BYTES];
 	const struct crypto_keys *keys; /* borrowed */
 	double *p; /* nsites x MARK_Q_MAX biases */
+	double *cdf; /* nsites x (MARK_Q_MAX - 1) cumulative biases, +inf
+			past q - 1: the inverse CDF without branches */
 };
 
 /*

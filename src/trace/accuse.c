@@ -123,7 +123,8 @@ struct work {
 	struct term *t;
 	uint32_t *w;
 	size_t t_cap;
-	double *buf[2]; /* LATTICE_CAP each, allocated on first use */
+	double *buf[2]; /* buf_cap each, grown on use */
+	size_t buf_cap;
 };
 
 /* The cumulant generating function minus lambda s, and derivatives. */
@@ -204,16 +205,26 @@ work_reserve(struct work *wk, size_t n)
 	return 0;
 }
 
+/*
+ * Lattice buffers of at least n points (n <= LATTICE_CAP).  Sized to the
+ * call rather than to LATTICE_CAP: a bound for a score near the middle
+ * needs a small window, and 2 x 2 MiB per call, freed again, made the
+ * allocator map, fault in and trim that memory on every call.
+ */
 static int
-work_lattice(struct work *wk)
+work_lattice(struct work *wk, size_t n)
 {
+	if (n <= wk->buf_cap)
+		return 0;
 	for (int i = 0; i < 2; i++) {
-		if (wk->buf[i] != NULL)
-			continue;
-		wk->buf[i] = malloc(LATTICE_CAP * sizeof(double));
-		if (wk->buf[i] == NULL)
-			return EMB_ENOMEM;
+		free(wk->buf[i]);
+		wk->buf[i] = malloc(n * sizeof(double));
 	}
+	if (wk->buf[0] == NULL || wk->buf[1] == NULL) {
+		wk->buf_cap = 0;
+		return EMB_ENOMEM;
+	}
+	wk->buf_cap = n;
 	return 0;
 }
 
@@ -377,8 +388,9 @@ lower_log(const struct term *t, size_t m, double s, double lam0)
 }
 
 /*
- * The lattice bound on P(S >= s); 1 if the lattice would not fit.  Needs
- * wk->w for m entries and the lattice buffers.
+ * The lattice bound on P(S >= s); 1 if the lattice would not fit, -1 if
+ * its buffers cannot be allocated.  Needs wk->w for m entries; grows the
+ * lattice buffers to what this score needs.
  */
 static double
 lattice_tail(const struct term *t, size_t m, double s, struct work *wk)
@@ -423,6 +435,9 @@ lattice_tail(const struct term *t, size_t m, double s, struct work *wk)
 	if (kd > (double)wsum)
 		return 0;
 	k_top = (size_t)kd;
+	/* The live window never reaches k_top points (nlen <= top). */
+	if (work_lattice(wk, k_top < LATTICE_CAP ? k_top : LATTICE_CAP) < 0)
+		return -1;
 	rest = wsum;
 	eps = LATTICE_EPS / (2.0 * (double)m + 2);
 	src = wk->buf[0];
@@ -504,8 +519,8 @@ tail_terms(struct work *wk, size_t m, double score, enum mode mode)
 		return v;
 	if (mode != MODE_LATTICE)
 		c = bound_of_log(chernoff_log(wk->t, m, s, &lam));
-	if (mode != MODE_CHERNOFF && work_lattice(wk) == 0)
-		b = lattice_tail(wk->t, m, s, wk);
+	if (mode != MODE_CHERNOFF && (b = lattice_tail(wk->t, m, s, wk)) < 0)
+		b = 1; /* no scratch memory: the trivial bound */
 	return fmin(c, b);
 }
 
@@ -544,7 +559,7 @@ accuse_tail_lattice(const struct accuse_site *s, size_t n, double score)
 static bool
 below_terms(struct work *wk, size_t m, double score, double target)
 {
-	double s, v, lam, lc, c;
+	double s, v, lam, lc, c, l;
 
 	if (!prepare(wk->t, m, score, &s, &v))
 		return v <= target;
@@ -555,9 +570,8 @@ below_terms(struct work *wk, size_t m, double score, double target)
 	/* Both bounds are >= the true tail >= this lower bound. */
 	if (lam > 0 && exp(lower_log(wk->t, m, s, lam)) * (1 - 1e-6) > target)
 		return false;
-	if (work_lattice(wk) < 0)
-		return false;
-	return lattice_tail(wk->t, m, s, wk) <= target;
+	l = lattice_tail(wk->t, m, s, wk);
+	return l >= 0 && l <= target;
 }
 
 bool

@@ -174,6 +174,57 @@ test_exact_enumeration(void **state)
 	free(pr);
 }
 
+/*
+ * The lattice buffers are sized to the score: scores just above the
+ * smallest possible one need a window of a few points.  A fine sweep from
+ * below that minimum, against exact enumeration: 1 at or below it, never
+ * below the truth, nonincreasing.
+ */
+static void
+test_lattice_small_windows(void **state)
+{
+	enum { N = 14 };
+	struct accuse_site s[N];
+	double *v, *pr, a[N], g1[N], g0[N], gmin = 0, prev = 1, l, t;
+
+	(void)state;
+	v = malloc(sizeof(double) << N);
+	pr = malloc(sizeof(double) << N);
+	assert_non_null(v);
+	assert_non_null(pr);
+	make_sites(s, N, 0, 120);
+	for (int i = 0; i < N; i++) {
+		unsigned y = (unsigned)s[i].observed;
+
+		a[i] = s[i].p[y];
+		g1[i] = tardos_g(s[i].p, s[i].q, y, y);
+		g0[i] = tardos_g(s[i].p, s[i].q, y, y == 0);
+		gmin += g0[i];
+	}
+	for (size_t b = 0; b < ((size_t)1 << N); b++) {
+		v[b] = 0;
+		pr[b] = 1;
+		for (int i = 0; i < N; i++) {
+			v[b] += (b >> i & 1) ? g1[i] : g0[i];
+			pr[b] *= (b >> i & 1) ? a[i] : 1 - a[i];
+		}
+	}
+	assert_true(accuse_tail_lattice(s, N, gmin - 1) == 1);
+	for (double th = gmin - 0.5; th <= gmin + 8; th += 0.01) {
+		t = 0;
+		for (size_t b = 0; b < ((size_t)1 << N); b++)
+			if (v[b] >= th)
+				t += pr[b];
+		l = accuse_tail_lattice(s, N, th);
+		assert_true(l >= 0 && l <= 1);
+		assert_true(l >= t * (1 - 1e-9));
+		assert_true(l <= prev * (1 + 1e-9) + 1e-30);
+		prev = l;
+	}
+	free(v);
+	free(pr);
+}
+
 /* log P(Bin(n, a) >= k), summed in long double. */
 static double
 binomial_tail(int n, double a, int k)
@@ -546,6 +597,7 @@ main(void)
 	    cmocka_unit_test(test_score),
 	    cmocka_unit_test(test_no_evidence),
 	    cmocka_unit_test(test_exact_enumeration),
+	    cmocka_unit_test(test_lattice_small_windows),
 	    cmocka_unit_test(test_binomial_at_cutoff),
 	    cmocka_unit_test(test_simulated_innocents),
 	    cmocka_unit_test(test_monotone),
