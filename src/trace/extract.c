@@ -12,6 +12,8 @@
 #define CAND_MAX 4096 /* candidates examined per lookup */
 #define CTX_WIDE 8 /* tokens of context to tell look-alikes apart */
 #define BLOCK_PREFIX 16 /* tokens that locate a moved block */
+#define COMBO_MAX 16 /* other sites' variant choices tried in a fragment */
+#define FOREIGN_MAX 4 /* other sites inside one fragment */
 
 static uint64_t
 ctx_of(const struct trace_tok *t)
@@ -98,6 +100,7 @@ struct extractor {
 	size_t *prange; /* PERMUTE site i's tokens: [prange[2i], [2i + 1]) */
 	uint64_t *ostrict, *sstrict; /* exact, strings by their body */
 	struct mark_span *all; /* every span, sorted, for raw contexts */
+	uint32_t *all_site; /* the site of each of all[] */
 	size_t nall;
 };
 
@@ -151,26 +154,104 @@ tokens_over(
 	*b = i;
 }
 
-/* Exact hashes of the tokens of the fragment with variant text inside. */
+/*
+ * Other REPLACE sites with spans inside the original bytes [lo, hi) (a
+ * renamed name inside the same word as a brace), at most FOREIGN_MAX:
+ * their indices into *f, how many choices of their variants together
+ * into *combos (1 when there are none, or too many to try: then the
+ * original text stays).
+ */
+static size_t
+foreign_sites(const struct extractor *x, const struct mark_site *s, size_t lo,
+    size_t hi, uint32_t *f, size_t *combos)
+{
+	size_t nf = 0, c = 1;
+
+	for (size_t i = 0; i < x->nall; i++) {
+		const struct mark_site *o = &x->set->sites[x->all_site[i]];
+		bool seen = false;
+		if (x->all[i].off < lo || x->all[i].off + x->all[i].len > hi ||
+		    o == s || o->shape != MARK_REPLACE || o->q < 2 ||
+		    o->kind == MARK_CANARY)
+			continue;
+		for (size_t j = 0; j < nf; j++)
+			seen = seen || f[j] == x->all_site[i];
+		if (seen)
+			continue;
+		if (nf == FOREIGN_MAX || c * o->q > COMBO_MAX) {
+			*combos = 1;
+			return 0;
+		}
+		f[nf++] = x->all_site[i];
+		c *= o->q;
+	}
+	*combos = c;
+	return nf;
+}
+
+/*
+ * Exact hashes of the tokens [a, b) of the original with variant v in
+ * every span of site s from k0 to k1 - 1 (spans of one site that share
+ * or touch tokens, like both quotes of a string, must change together),
+ * and the other sites f[0..nf) inside at the variants choice combo picks.
+ */
 static int
 variant_tokens(const struct extractor *x, size_t a, size_t b,
-    const struct mark_span *sp, struct mark_text vt, uint64_t *out,
-    size_t *ret_n)
+    const struct mark_site *s, uint32_t k0, uint32_t k1, unsigned v,
+    const uint32_t *f, size_t nf, size_t combo, uint64_t *out, size_t *ret_n)
 {
 	const struct trace_tok *ta = &x->orig->v[a], *tb = &x->orig->v[b - 1];
 	const uint8_t *text = x->set->text;
-	size_t pre = sp->off - ta->off, post = tb->off + tb->len;
+	const struct mark_span *s0 = &x->set->spans[s->span0];
+	size_t pos = ta->off, end = tb->off + tb->len;
+	unsigned fv[FOREIGN_MAX];
 	struct trace_tokens ft;
 	struct buf frag;
-	int r;
+	int r = 0;
 
-	post = post > sp->off + sp->len ? post - (sp->off + sp->len) : 0;
-	if (sp->off < ta->off)
-		pre = 0;
+	for (size_t j = 0; j < nf; j++) {
+		unsigned q = x->set->sites[f[j]].q;
+		fv[j] = (unsigned)(combo % q);
+		combo /= q;
+	}
 	buf_init(&frag, 1 << 16);
-	if ((r = buf_append(&frag, text + ta->off, pre)) < 0 ||
-	    (r = buf_append(&frag, vt.p, vt.n)) < 0 ||
-	    (r = buf_append(&frag, text + sp->off + sp->len, post)) < 0) {
+	/* Every span in the fragment, in text order: s's and the others'. */
+	for (size_t i = 0; i < x->nall && r == 0; i++) {
+		const struct mark_span *sp = &x->all[i];
+		const struct mark_site *o = &x->set->sites[x->all_site[i]];
+		struct mark_text vt;
+		size_t off, j = nf;
+		if (o == s) {
+			uint32_t k;
+			/* all[] holds copies: find which span of s this is */
+			for (k = k0; k < k1; k++)
+				if (s0[k].off == sp->off &&
+				    s0[k].len == sp->len)
+					break;
+			if (k == k1)
+				continue;
+			vt = mark_site_text(x->set, s, v, k);
+		} else {
+			uint32_t k;
+			if (sp->off < pos || sp->off + sp->len > end)
+				continue;
+			for (j = 0; j < nf && f[j] != x->all_site[i]; j++)
+				;
+			if (j == nf)
+				continue;
+			for (k = 0; k < o->nspans; k++)
+				if (x->set->spans[o->span0 + k].off == sp->off)
+					break;
+			vt = mark_site_text(x->set, o, fv[j], k);
+		}
+		off = sp->off > pos ? sp->off : pos;
+		if ((r = buf_append(&frag, text + pos, off - pos)) == 0)
+			r = buf_append(&frag, vt.p, vt.n);
+		pos = sp->off + sp->len > pos ? sp->off + sp->len : pos;
+	}
+	if (r == 0 && end > pos)
+		r = buf_append(&frag, text + pos, end - pos);
+	if (r < 0) {
 		buf_fini(&frag);
 		return r;
 	}
@@ -265,33 +346,42 @@ wide_agrees(const struct extractor *x, size_t a, size_t sa, size_t b, size_t sb)
 	return left || right;
 }
 
-/* One REPLACE span read by token context: add to votes. */
+/* REPLACE spans k0..k1-1 (tokens [a, b)) read by token context. */
 static int
-vote_tokens(struct extractor *x, const struct mark_site *s,
-    const struct mark_span *sp, size_t a, size_t b, unsigned *votes)
+vote_tokens(struct extractor *x, const struct mark_site *s, uint32_t k0,
+    uint32_t k1, size_t a, size_t b, unsigned *votes)
 {
 	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
-	uint64_t ev[MARK_Q_MAX][FRAG_TOKENS];
-	size_t en[MARK_Q_MAX], examined = 0, nm = 0;
+	uint64_t ev[MARK_Q_MAX][COMBO_MAX][FRAG_TOKENS];
+	size_t en[MARK_Q_MAX][COMBO_MAX], examined = 0, nm = 0, nf, nc;
 	size_t mp[16], mq[16];
 	unsigned mv[16];
+	uint32_t f[FOREIGN_MAX];
 	bool differ = false;
 	uint64_t key;
 	int r;
 
 	if (a < CTX || b + CTX > x->orig->n)
 		return 0;
-	for (unsigned v = 0; v < s->q; v++) {
-		struct mark_text vt = mark_site_text(
-		    x->set, s, v, (unsigned)(sp - &x->set->spans[s->span0]));
-		if ((r = variant_tokens(x, a, b, sp, vt, ev[v], &en[v])) < 0)
-			return r;
-		if (en[v] == 0)
-			return 0;
-		if (v > 0 &&
-		    (en[v] != en[0] || memcmp(ev[v], ev[0], en[0] * 8) != 0))
+	nf = foreign_sites(x, s, x->orig->v[a].off,
+	    x->orig->v[b - 1].off + x->orig->v[b - 1].len, f, &nc);
+	for (unsigned v = 0; v < s->q; v++)
+		for (size_t c = 0; c < nc; c++) {
+			if ((r = variant_tokens(x, a, b, s, k0, k1, v, f, nf, c,
+			         ev[v][c], &en[v][c])) < 0)
+				return r;
+			if (en[v][c] == 0)
+				return 0;
+			/* The site's variants must tell apart whatever the
+			 * other sites show. */
+			for (unsigned w = 0; w < v; w++)
+				for (size_t d = 0; d < nc; d++)
+					if (en[w][d] == en[v][c] &&
+					    memcmp(ev[w][d], ev[v][c],
+					        en[v][c] * 8) == 0)
+						return 0;
 			differ = true;
-	}
+		}
 	if (!differ)
 		return 0;
 	key = kgram(ov, a - CTX);
@@ -305,19 +395,24 @@ vote_tokens(struct extractor *x, const struct mark_site *s,
 			continue;
 		q = p + CTX;
 		for (unsigned v = 0; v < s->q; v++) {
-			size_t k;
-			if (q + en[v] + CTX > x->st->n)
-				continue;
-			for (k = 0; k < en[v]; k++)
-				if (sv[q + k].exact != ev[v][k])
+			size_t c, k = 0, e = 0;
+			for (c = 0; c < nc; c++) {
+				e = en[v][c];
+				if (q + e + CTX > x->st->n)
+					continue;
+				for (k = 0; k < e; k++)
+					if (sv[q + k].exact != ev[v][c][k])
+						break;
+				if (k == e && ctx_equal(ov, b, sv, q + e) &&
+				    strict_equal(x, b, q + e, CTX))
 					break;
-			if (k < en[v] || !ctx_equal(ov, b, sv, q + en[v]) ||
-			    !strict_equal(x, b, q + en[v], CTX))
+			}
+			if (c == nc)
 				continue;
 			if (nm < EMB_ARRAY_LEN(mv)) {
 				mv[nm] = v;
 				mp[nm] = p;
-				mq[nm] = q + en[v];
+				mq[nm] = q + e;
 				nm++;
 			}
 			break;
@@ -398,14 +493,33 @@ read_replace(struct extractor *x, const struct mark_site *s, int *ret)
 	unsigned votes[MARK_Q_MAX] = {0}, total = 0, best = 0;
 	int r;
 
-	for (uint32_t k = 0; k < s->nspans; k++) {
+	for (uint32_t k = 0; k < s->nspans;) {
 		const struct mark_span *sp = &x->set->spans[s->span0 + k];
-		size_t a, b;
+		uint32_t k1 = k + 1;
+		size_t a, b, a2, b2;
 		tokens_over(x->orig, sp->off, sp->off + sp->len, &a, &b);
-		if (a == b || s->kind == MARK_FRAGILE)
+		if (a == b || s->kind == MARK_FRAGILE) {
 			vote_raw(x, s, sp, votes);
-		else if ((r = vote_tokens(x, s, sp, a, b, votes)) < 0)
+			k++;
+			continue;
+		}
+		/* Later spans in the same or the next token go with it. */
+		while (k1 < s->nspans) {
+			const struct mark_span *sq =
+			    &x->set->spans[s->span0 + k1];
+			if (sq->off < sp->off)
+				break;
+			tokens_over(
+			    x->orig, sq->off, sq->off + sq->len, &a2, &b2);
+			if (a2 == b2 || a2 > b)
+				break;
+			if (b2 > b)
+				b = b2;
+			k1++;
+		}
+		if ((r = vote_tokens(x, s, k, k1, a, b, votes)) < 0)
 			return r;
+		k = k1;
 	}
 	for (unsigned v = 0; v < s->q; v++) {
 		total += votes[v];
@@ -692,12 +806,41 @@ erase_normalised(const struct mark_set *set, int *observed)
 	return erased;
 }
 
+struct owned_span {
+	struct mark_span sp;
+	uint32_t site;
+};
+
 static int
 span_cmp(const void *a, const void *b)
 {
-	const struct mark_span *x = a, *y = b;
+	const struct mark_span *x = &((const struct owned_span *)a)->sp;
+	const struct mark_span *y = &((const struct owned_span *)b)->sp;
 
-	return x->off < y->off ? -1 : x->off > y->off;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Sort x->all (with x->all_site) by offset, then length. */
+static int
+sort_spans(struct extractor *x)
+{
+	struct owned_span *o = calloc(x->nall + 1, sizeof(*o));
+
+	if (o == NULL)
+		return EMB_ENOMEM;
+	for (size_t i = 0; i < x->nall; i++) {
+		o[i].sp = x->all[i];
+		o[i].site = x->all_site[i];
+	}
+	qsort(o, x->nall, sizeof(*o), span_cmp);
+	for (size_t i = 0; i < x->nall; i++) {
+		x->all[i] = o[i].sp;
+		x->all_site[i] = o[i].site;
+	}
+	free(o);
+	return 0;
 }
 
 int
@@ -721,9 +864,10 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 	x.ostrict = strict_values(orig, set->text);
 	x.sstrict = strict_values(stoks, sample);
 	x.all = calloc(set->nspans + 1, sizeof(*x.all));
+	x.all_site = calloc(set->nspans + 1, sizeof(*x.all_site));
 	x.prange = calloc(2 * set->nsites + 2, sizeof(*x.prange));
-	if (x.replaced == NULL || x.all == NULL || x.prange == NULL ||
-	    x.ostrict == NULL || x.sstrict == NULL) {
+	if (x.replaced == NULL || x.all == NULL || x.all_site == NULL ||
+	    x.prange == NULL || x.ostrict == NULL || x.sstrict == NULL) {
 		r = EMB_ENOMEM;
 		goto out;
 	}
@@ -732,6 +876,7 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 		for (uint32_t k = 0; k < s->nspans; k++) {
 			const struct mark_span *sp = &set->spans[s->span0 + k];
 			size_t a, b;
+			x.all_site[x.nall] = (uint32_t)i;
 			x.all[x.nall++] = *sp;
 			if (s->shape != MARK_REPLACE)
 				continue;
@@ -755,7 +900,8 @@ extract_sites(const struct mark_set *set, enum mark_lang lang,
 		x.prange[2 * i] = a;
 		x.prange[2 * i + 1] = d;
 	}
-	qsort(x.all, x.nall, sizeof(*x.all), span_cmp);
+	if ((r = sort_spans(&x)) < 0)
+		goto out;
 	if ((r = index_build(&x.ix, stoks)) < 0)
 		goto out;
 	for (size_t i = 0; i < set->nsites; i++) {
@@ -776,6 +922,7 @@ out:
 	free(x.ostrict);
 	free(x.sstrict);
 	free(x.all);
+	free(x.all_site);
 	free(x.prange);
 	return r;
 }

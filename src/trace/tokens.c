@@ -666,10 +666,38 @@ lex_shell(struct lexer *lx)
 			return emit_quoted(lx, i, 2, &q);
 		}
 		if (d == '{') {
+			/*
+			 * To the matching brace: quoted words and nested
+			 * ${...} inside (${a="${b}/c"}) must not leave a
+			 * quote behind to open a string that never ends.
+			 */
+			size_t depth = 1;
 			j = i + 2;
-			while (
-			    j < n && s[j] != '}' && s[j] != '\n' && j - i < 256)
+			while (j < n && s[j] != '\n' && j - i < 1024) {
+				uint8_t b = s[j];
+				if (b == '\\' && j + 1 < n) {
+					j += 2;
+					continue;
+				}
+				if (b == '\'' || b == '"') {
+					size_t e = j + 1;
+					while (e < n && s[e] != b &&
+					    e - i < 1024) {
+						if (b == '"' && s[e] == '\\')
+							e++;
+						e++;
+					}
+					if (e >= n || s[e] != b)
+						break;
+					j = e + 1;
+					continue;
+				}
+				if (b == '}' && --depth == 0)
+					break;
+				if (b == '{' && s[j - 1] == '$')
+					depth++;
 				j++;
+			}
 			lx->i = j < n && s[j] == '}' ? j + 1 : j;
 			return emit(lx, i, lx->i - i, TRACE_TOK_IDENT, 0, 0);
 		}
