@@ -5,7 +5,7 @@
 # (or ninja -C BUILD bench-trace)
 # For each partner count: a fresh instance with that many partners in the
 # poc tier, the demo PoC (demo/poc.py) attached and a copy delivered to
-# every partner, then one partner's copy leaked as in scripts/demo step 11
+# every partner, then one partner's copy leaked as in scripts/demo step 13 (the leak drill)
 # (black, comments stripped, a variable renamed).  Times the whole
 # command, `embargo trace leaked.py` and `embargo trace leaked.py --json`
 # in turn, RUNS times each (default 15, at least 11), and prints median
@@ -71,7 +71,7 @@ for n in [int(x) for x in sys.argv[4:]]:
         run("copy", "EMB-BENCH-0001", "poc.py", "--partner", i,
             "-o", os.path.join(copies, i + ".py"))
     leaker = ids[n // 2]
-    # scripts/demo step 11: black, comments stripped, a variable renamed.
+    # scripts/demo step 13 (the leak drill): black, comments stripped, a variable renamed.
     with open(os.path.join(copies, leaker + ".py")) as f:
         src = f.read()
     src = subprocess.run(["black", "-q", "-"], input=src, text=True,
