@@ -2,11 +2,11 @@
  * The read side for the distribution server: views built on
  * core_visible() alone (see partner_view.h).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/lru.h"
 #include "core/access.h"
 #include "core/core_int.h"
 #include "core/marking.h"
@@ -488,49 +488,20 @@ out:
 
 /* ---- copies already on record ---- */
 
-#define CACHE_SLOTS 1024
-#define CACHE_PROBES 8
-
-struct cache_entry {
-	bool used;
-	char partner[EMB_ID_MAX];
-	int64_t artifact_id;
-	uint8_t content[32]; /* the artifact's SHA-256: same text, same copy */
-	uint8_t *copy;
-	size_t len;
-	struct store_delivery d;
-	uint64_t last; /* use counter, for eviction */
-};
-
 struct core_copy_cache {
-	pthread_mutex_t lock;
-	size_t max_bytes, bytes;
-	uint64_t clock;
-	struct cache_entry slots[CACHE_SLOTS];
+	struct emb_lru *lru; /* key: partner, artifact id, content hash */
 };
 
 struct core_copy_cache *
 core_copy_cache_new(size_t max_bytes)
 {
-	struct core_copy_cache *c = calloc(1, sizeof(*c));
+	struct core_copy_cache *c = malloc(sizeof(*c));
 
-	if (c == NULL)
-		return NULL;
-	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+	if (c != NULL && (c->lru = emb_lru_new(max_bytes)) == NULL) {
 		free(c);
-		return NULL;
+		c = NULL;
 	}
-	c->max_bytes = max_bytes;
 	return c;
-}
-
-static void
-cache_drop(struct core_copy_cache *c, struct cache_entry *e)
-{
-	crypto_wipe(e->copy, e->len);
-	free(e->copy);
-	c->bytes -= e->len;
-	memset(e, 0, sizeof(*e));
 }
 
 void
@@ -538,32 +509,46 @@ core_copy_cache_free(struct core_copy_cache *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		if (c->slots[i].used)
-			cache_drop(c, &c->slots[i]);
-	pthread_mutex_destroy(&c->lock);
+	emb_lru_free(c->lru);
 	free(c);
 }
 
-static size_t
-cache_home(const char *partner, int64_t artifact_id)
-{
-	uint32_t h = 2166136261u;
+#define CACHE_KEY_MAX (EMB_ID_MAX + 8 + 32)
 
-	for (const char *s = partner; *s != '\0'; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
+/*
+ * The key of p's copy of art: the partner id, its terminating NUL, the
+ * artifact id and the artifact's SHA-256 (same text, same copy).
+ */
+static size_t
+cache_key(const char *partner, const struct store_artifact *art,
+    unsigned char out[CACHE_KEY_MAX])
+{
+	size_t n = strnlen(partner, EMB_ID_MAX - 1);
+
+	memcpy(out, partner, n);
+	out[n++] = '\0';
 	for (int i = 0; i < 8; i++)
-		h = (h ^ (uint8_t)(artifact_id >> (8 * i))) * 16777619u;
-	return h % CACHE_SLOTS;
+		out[n++] = (unsigned char)((uint64_t)art->id >> (8 * i));
+	memcpy(out + n, art->sha256, 32);
+	return n + 32;
 }
 
+struct cache_take {
+	struct buf *out;
+	struct store_delivery *d;
+};
+
+/* A kept copy is its delivery record, then its bytes. */
 static bool
-cache_match(const struct cache_entry *e, const char *partner,
-    const struct store_artifact *art)
+cache_take(void *arg, const unsigned char *v, size_t len)
 {
-	return e->used && e->artifact_id == art->id &&
-	    strcmp(e->partner, partner) == 0 &&
-	    memcmp(e->content, art->sha256, 32) == 0;
+	struct cache_take *t = arg;
+
+	if (len < sizeof(*t->d) ||
+	    buf_append(t->out, v + sizeof(*t->d), len - sizeof(*t->d)) < 0)
+		return false;
+	memcpy(t->d, v, sizeof(*t->d));
+	return true;
 }
 
 /* Append the cached copy to out; false when there is none. */
@@ -572,23 +557,11 @@ cache_get(struct core_copy_cache *c, const char *partner,
     const struct store_artifact *art, struct buf *out,
     struct store_delivery *ret)
 {
-	size_t h = cache_home(partner, art->id);
-	bool hit = false;
+	unsigned char key[CACHE_KEY_MAX];
+	struct cache_take t = {out, ret};
 
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < CACHE_PROBES && !hit; i++) {
-		struct cache_entry *e = &c->slots[(h + i) % CACHE_SLOTS];
-		if (!cache_match(e, partner, art))
-			continue;
-		if (buf_append(out, e->copy, e->len) == 0) {
-			e->last = ++c->clock;
-			*ret = e->d;
-			hit = true;
-		}
-		break;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return hit;
+	return emb_lru_get(
+	    c->lru, key, cache_key(partner, art, key), cache_take, &t);
 }
 
 static void
@@ -596,46 +569,17 @@ cache_put(struct core_copy_cache *c, const char *partner,
     const struct store_artifact *art, const uint8_t *copy, size_t len,
     const struct store_delivery *d)
 {
-	size_t h = cache_home(partner, art->id);
-	struct cache_entry *victim = NULL;
-	uint8_t *dup;
+	unsigned char key[CACHE_KEY_MAX];
+	uint8_t *v;
 
-	if (len == 0 || len > c->max_bytes / 4 || (dup = malloc(len)) == NULL)
+	if (len == 0 || (v = malloc(sizeof(*d) + len)) == NULL)
 		return;
-	memcpy(dup, copy, len);
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < CACHE_PROBES; i++) {
-		struct cache_entry *e = &c->slots[(h + i) % CACHE_SLOTS];
-		if (cache_match(e, partner, art) || !e->used) {
-			victim = e;
-			break;
-		}
-		if (victim == NULL || e->last < victim->last)
-			victim = e;
-	}
-	if (victim->used)
-		cache_drop(c, victim);
-	/* Keep within the byte budget: drop the least recently used. */
-	while (c->bytes + len > c->max_bytes) {
-		struct cache_entry *old = NULL;
-		for (size_t i = 0; i < CACHE_SLOTS; i++)
-			if (c->slots[i].used &&
-			    (old == NULL || c->slots[i].last < old->last))
-				old = &c->slots[i];
-		if (old == NULL)
-			break;
-		cache_drop(c, old);
-	}
-	victim->used = true;
-	(void)snprintf(victim->partner, sizeof(victim->partner), "%s", partner);
-	victim->artifact_id = art->id;
-	memcpy(victim->content, art->sha256, 32);
-	victim->copy = dup;
-	victim->len = len;
-	victim->d = *d;
-	victim->last = ++c->clock;
-	c->bytes += len;
-	pthread_mutex_unlock(&c->lock);
+	memcpy(v, d, sizeof(*d));
+	memcpy(v + sizeof(*d), copy, len);
+	emb_lru_put(
+	    c->lru, key, cache_key(partner, art, key), v, sizeof(*d) + len);
+	crypto_wipe(v, sizeof(*d) + len);
+	free(v);
 }
 
 /* p's existing delivery of art with exactly this SHA-256, if any. */

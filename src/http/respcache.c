@@ -2,72 +2,39 @@
  * Answers already given, to give again while nothing they depend on has
  * changed (see respcache.h).
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/lru.h"
 #include "crypto/crypto.h"
 #include "http/respcache.h"
 #include "common/emb.h"
 
-#define SLOTS 1024u
-#define PROBES 8u
 #define KEY_MAX 2048u /* who, method and target */
 
-struct entry {
-	bool used;
-	uint64_t hash;
-	char *key; /* who '\n' method '\n' target */
-	size_t key_len;
+/* A kept answer: this, then its headers, then its body. */
+struct kept {
 	struct core_stamp stamp;
-	uint64_t last; /* LRU clock */
 	int status;
-	struct http_header *headers;
 	size_t n_headers;
-	uint8_t *body;
-	size_t body_len;
 	char who[EMB_ID_MAX];
 	char note[96];
 };
 
 struct http_respcache {
-	pthread_mutex_t lock;
-	size_t max_bytes, bytes;
-	uint64_t clock;
-	struct entry slots[SLOTS];
+	struct emb_lru *lru;
 };
 
 struct http_respcache *
 http_respcache_new(size_t max_bytes)
 {
-	struct http_respcache *c = calloc(1, sizeof(*c));
+	struct http_respcache *c = malloc(sizeof(*c));
 
-	if (c == NULL)
-		return NULL;
-	if (pthread_mutex_init(&c->lock, NULL) != 0) {
+	if (c != NULL && (c->lru = emb_lru_new(max_bytes)) == NULL) {
 		free(c);
-		return NULL;
+		c = NULL;
 	}
-	c->max_bytes = max_bytes;
 	return c;
-}
-
-static size_t
-entry_bytes(const struct entry *e)
-{
-	return e->body_len + e->key_len + e->n_headers * sizeof(*e->headers);
-}
-
-static void
-drop(struct http_respcache *c, struct entry *e)
-{
-	c->bytes -= entry_bytes(e);
-	/* Bodies hold partners' marked copies: wipe them. */
-	crypto_wipe(e->body, e->body_len);
-	free(e->body);
-	free(e->key);
-	free(e->headers);
-	memset(e, 0, sizeof(*e));
 }
 
 void
@@ -75,20 +42,16 @@ http_respcache_free(struct http_respcache *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < SLOTS; i++)
-		if (c->slots[i].used)
-			drop(c, &c->slots[i]);
-	pthread_mutex_destroy(&c->lock);
+	emb_lru_free(c->lru);
 	free(c);
 }
 
 /* The key into out (room for KEY_MAX); its length, or 0 when too long. */
 static size_t
-make_key(const char *who, const char *method, const char *target,
-    char out[KEY_MAX], uint64_t *hash)
+make_key(
+    const char *who, const char *method, const char *target, char out[KEY_MAX])
 {
 	size_t a = strlen(who), b = strlen(method), t = strlen(target);
-	uint64_t h = 14695981039346656037u;
 
 	if (a + b + t + 2 > KEY_MAX)
 		return 0;
@@ -97,24 +60,38 @@ make_key(const char *who, const char *method, const char *target,
 	memcpy(out + a + 1, method, b);
 	out[a + 1 + b] = '\n';
 	memcpy(out + a + b + 2, target, t);
-	for (size_t i = 0; i < a + b + t + 2; i++)
-		h = (h ^ (uint8_t)out[i]) * 1099511628211u;
-	*hash = h;
 	return a + b + t + 2;
 }
 
-static bool
-same_key(const struct entry *e, uint64_t hash, const char *key, size_t n)
-{
-	return e->used && e->hash == hash && e->key_len == n &&
-	    memcmp(e->key, key, n) == 0;
-}
+struct take {
+	const struct core_stamp *stamp;
+	int64_t now;
+	struct http_response *out;
+};
 
+/* Hand a kept answer over if it is still fresh. */
 static bool
-fresh(const struct entry *e, const struct core_stamp *now_stamp, int64_t now)
+take(void *arg, const unsigned char *v, size_t len)
 {
-	return e->stamp.gen == now_stamp->gen && e->stamp.from <= now &&
-	    now < e->stamp.until;
+	struct take *t = arg;
+	struct http_response *out = t->out;
+	struct kept k;
+	size_t hb;
+
+	memcpy(&k, v, sizeof(k));
+	hb = k.n_headers * sizeof(*out->headers);
+	if (k.stamp.gen != t->stamp->gen || t->now < k.stamp.from ||
+	    t->now >= k.stamp.until ||
+	    k.n_headers > HTTP_HEADERS_MAX - out->n_headers ||
+	    buf_append(&out->body, v + sizeof(k) + hb, len - sizeof(k) - hb) <
+	        0)
+		return false;
+	memcpy(out->headers + out->n_headers, v + sizeof(k), hb);
+	out->n_headers += k.n_headers;
+	out->status = k.status;
+	memcpy(out->who, k.who, sizeof(out->who));
+	memcpy(out->note, k.note, sizeof(out->note));
+	return true;
 }
 
 bool
@@ -123,33 +100,10 @@ http_respcache_get(struct http_respcache *c, const char *who,
     int64_t now, struct http_response *out)
 {
 	char key[KEY_MAX];
-	uint64_t h;
-	size_t n = make_key(who, method, target, key, &h);
-	bool hit = false;
+	size_t n = make_key(who, method, target, key);
+	struct take t = {stamp, now, out};
 
-	if (c == NULL || n == 0)
-		return false;
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < PROBES; i++) {
-		struct entry *e = &c->slots[(h + i) % SLOTS];
-		if (!same_key(e, h, key, n))
-			continue;
-		if (!fresh(e, stamp, now) ||
-		    e->n_headers > HTTP_HEADERS_MAX - out->n_headers ||
-		    buf_append(&out->body, e->body, e->body_len) < 0)
-			break;
-		memcpy(out->headers + out->n_headers, e->headers,
-		    e->n_headers * sizeof(*e->headers));
-		out->n_headers += e->n_headers;
-		out->status = e->status;
-		memcpy(out->who, e->who, sizeof(out->who));
-		memcpy(out->note, e->note, sizeof(out->note));
-		e->last = ++c->clock;
-		hit = true;
-		break;
-	}
-	pthread_mutex_unlock(&c->lock);
-	return hit;
+	return c != NULL && n > 0 && emb_lru_get(c->lru, key, n, take, &t);
 }
 
 void
@@ -158,62 +112,25 @@ http_respcache_put(struct http_respcache *c, const char *who,
     const struct http_response *resp)
 {
 	char key[KEY_MAX];
-	uint64_t h;
-	size_t n = make_key(who, method, target, key, &h);
-	struct entry e, *victim = NULL;
+	size_t n = make_key(who, method, target, key);
+	size_t hb = resp->n_headers * sizeof(*resp->headers);
+	struct kept k;
+	unsigned char *v;
 
-	if (c == NULL || n == 0 || resp->body.len > c->max_bytes / 8)
+	if (c == NULL || n == 0 ||
+	    (v = malloc(sizeof(k) + hb + resp->body.len + 1)) == NULL)
 		return;
-	memset(&e, 0, sizeof(e));
-	e.key = malloc(n);
-	e.headers = malloc(
-	    (resp->n_headers ? resp->n_headers : 1) * sizeof(*e.headers));
-	e.body = malloc(resp->body.len ? resp->body.len : 1);
-	if (e.key == NULL || e.headers == NULL || e.body == NULL) {
-		free(e.key);
-		free(e.headers);
-		free(e.body);
-		return;
-	}
-	e.used = true;
-	e.hash = h;
-	memcpy(e.key, key, n);
-	e.key_len = n;
-	e.stamp = *stamp;
-	e.status = resp->status;
-	memcpy(e.headers, resp->headers, resp->n_headers * sizeof(*e.headers));
-	e.n_headers = resp->n_headers;
+	memset(&k, 0, sizeof(k));
+	k.stamp = *stamp;
+	k.status = resp->status;
+	k.n_headers = resp->n_headers;
+	memcpy(k.who, resp->who, sizeof(k.who));
+	memcpy(k.note, resp->note, sizeof(k.note));
+	memcpy(v, &k, sizeof(k));
+	memcpy(v + sizeof(k), resp->headers, hb);
 	if (resp->body.len > 0)
-		memcpy(e.body, resp->body.data, resp->body.len);
-	e.body_len = resp->body.len;
-	memcpy(e.who, resp->who, sizeof(e.who));
-	memcpy(e.note, resp->note, sizeof(e.note));
-
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < PROBES; i++) {
-		struct entry *s = &c->slots[(h + i) % SLOTS];
-		if (same_key(s, h, key, n) || !s->used) {
-			victim = s;
-			break;
-		}
-		if (victim == NULL || s->last < victim->last)
-			victim = s;
-	}
-	if (victim->used)
-		drop(c, victim);
-	/* Keep within the byte budget: drop the least recently used. */
-	while (c->bytes + entry_bytes(&e) > c->max_bytes) {
-		struct entry *old = NULL;
-		for (size_t i = 0; i < SLOTS; i++)
-			if (c->slots[i].used &&
-			    (old == NULL || c->slots[i].last < old->last))
-				old = &c->slots[i];
-		if (old == NULL)
-			break;
-		drop(c, old);
-	}
-	e.last = ++c->clock;
-	*victim = e;
-	c->bytes += entry_bytes(&e);
-	pthread_mutex_unlock(&c->lock);
+		memcpy(v + sizeof(k) + hb, resp->body.data, resp->body.len);
+	emb_lru_put(c->lru, key, n, v, sizeof(k) + hb + resp->body.len);
+	crypto_wipe(v, sizeof(k) + hb + resp->body.len);
+	free(v);
 }
