@@ -892,11 +892,13 @@ run_ranked(const struct bench *b, enum variant var, const double *cdf,
 				}
 				w[g] = (uint8_t)byte;
 			}
+		} else if (var != V_CDF) {
+			/* What src/core/trace.c calls. */
+			memset(w, 0, k.nb);
+			mark_artifact_agree(
+			    &b->ma, id, k.site, k.oy, b->read, w);
 		} else {
-			if (var == V_CDF)
-				cdf_symbols(&b->ma, cdf, id, x, sym);
-			else
-				mark_artifact_symbols(&b->ma, id, sym);
+			cdf_symbols(&b->ma, cdf, id, x, sym);
 			for (size_t g = 0; g < k.nb; g++) {
 				unsigned byte = 0;
 				for (size_t i = 8 * g;

@@ -47,6 +47,7 @@ struct entry {
 	bool derived;
 	size_t nread; /* coded sites read in the sample */
 	size_t *read; /* their indices */
+	uint8_t *want; /* the variant the sample shows at each */
 	double *gg; /* per read site: score term if no match, if a match */
 	bool *explained; /* per read site, in the colluder rounds */
 	size_t boff; /* its agreement bytes in a candidate's row */
@@ -77,6 +78,7 @@ tracer_fini(struct tracer *t)
 		free(e->first_at);
 		free(e->observed);
 		free(e->read);
+		free(e->want);
 		free(e->gg);
 		free(e->explained);
 	}
@@ -339,12 +341,14 @@ read_sites(struct accusation *a)
 		const struct mark_set *set = &e->ma.set;
 		size_t n = 0;
 		free(e->read);
+		free(e->want);
 		free(e->gg);
 		free(e->explained);
 		e->read = calloc(set->nsites + 1, sizeof(size_t));
+		e->want = calloc(set->nsites + 1, 1);
 		e->gg = calloc(2 * set->nsites + 2, sizeof(double));
 		e->explained = calloc(set->nsites + 1, sizeof(bool));
-		if (!e->read || !e->gg || !e->explained)
+		if (!e->read || !e->want || !e->gg || !e->explained)
 			return EMB_ENOMEM;
 		for (size_t k = 0; k < set->nsites; k++) {
 			const double *p = mark_artifact_bias(&e->ma, k);
@@ -353,6 +357,7 @@ read_sites(struct accusation *a)
 				continue;
 			y = (unsigned)e->observed[k];
 			e->read[n] = k;
+			e->want[n] = (uint8_t)y;
 			e->gg[2 * n] = tardos_g(p, q, y, y == 0 ? 1 : 0);
 			e->gg[2 * n + 1] = tardos_g(p, q, y, y);
 			n++;
@@ -437,28 +442,17 @@ score_row(const struct accusation *a, size_t ci, bool colluder_round,
 	*ret_agree = agree;
 }
 
-/* Round 1: every candidate's symbols, agreement bits and score. */
+/* Round 1: every candidate's agreement bits and score. */
 static int
 score_all(struct accusation *a)
 {
 	struct tracer *t = a->t;
-	size_t nmax = 1;
-	uint8_t *sym;
 
-	for (size_t j = 0; j < a->nde; j++)
-		if (a->de[j]->ma.set.nsites > nmax)
-			nmax = a->de[j]->ma.set.nsites;
-	if ((sym = malloc(nmax)) == NULL)
+	if (a->nc > 0 && a->row > SIZE_MAX / a->nc)
 		return EMB_ENOMEM;
-	if (a->nc > 0 && a->row > SIZE_MAX / a->nc) {
-		free(sym);
-		return EMB_ENOMEM;
-	}
 	a->bits = calloc(a->nc * a->row + 1, 1);
-	if (a->bits == NULL) {
-		free(sym);
+	if (a->bits == NULL)
 		return EMB_ENOMEM;
-	}
 	for (size_t ci = 0; ci < a->nc; ci++) {
 		struct cand *c = &a->c[ci];
 		const bool *got = a->got + ci * a->nde;
@@ -468,20 +462,14 @@ score_all(struct accusation *a)
 			uint8_t *w = bits + e->boff;
 			if (!got[j])
 				continue;
-			mark_artifact_symbols(
-			    &e->ma, t->ps[c->partner].id, sym);
-			for (size_t i = 0; i < e->nread; i++) {
-				size_t k = e->read[i];
-				bool m = sym[k] == (unsigned)e->observed[k];
-				w[i / 8] |= (uint8_t)(m << (i % 8));
-			}
+			mark_artifact_agree(&e->ma, t->ps[c->partner].id,
+			    e->read, e->want, e->nread, w);
 		}
 		score_row(a, ci, false, &c->score, &c->sites, &c->agree);
 		c->rscore = c->score;
 		c->rsites = c->sites;
 		c->ragree = c->agree;
 	}
-	free(sym);
 	return 0;
 }
 

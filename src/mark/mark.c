@@ -79,9 +79,9 @@ mark_artifact_prepare(struct mark_artifact *ma, const struct crypto_keys *keys,
 	}
 	ma->p = calloc(
 	    ma->set.nsites ? ma->set.nsites * MARK_Q_MAX : 1, sizeof(double));
-	ma->cdf = calloc(ma->set.nsites ? ma->set.nsites * (MARK_Q_MAX - 1) : 1,
-	    sizeof(double));
-	if (ma->p == NULL || ma->cdf == NULL) {
+	ma->thr = calloc(ma->set.nsites ? ma->set.nsites * (MARK_Q_MAX - 1) : 1,
+	    sizeof(uint64_t));
+	if (ma->p == NULL || ma->thr == NULL) {
 		r = emb_error_code(err, EMB_ENOMEM);
 		goto fail;
 	}
@@ -97,6 +97,8 @@ mark_artifact_prepare(struct mark_artifact *ma, const struct crypto_keys *keys,
 	/*
 	 * Summed in tardos_symbol_at's order, so that counting the
 	 * thresholds <= u gives its symbol; sites with q < 2 never count.
+	 * u is a 53-bit integer standing for u / 2^53, and v >= c exactly
+	 * when u >= ceil(c 2^53) (scaling by 2^53 is exact).
 	 */
 	for (size_t i = 0; i < ma->set.nsites; i++) {
 		const double *p = ma->p + i * MARK_Q_MAX;
@@ -104,8 +106,9 @@ mark_artifact_prepare(struct mark_artifact *ma, const struct crypto_keys *keys,
 		double c = 0;
 		for (unsigned k = 0; k + 1 < MARK_Q_MAX; k++) {
 			c += q >= 2 && k + 1 < q ? p[k] : 0;
-			ma->cdf[i * (MARK_Q_MAX - 1) + k] =
-			    q >= 2 && k + 1 < q ? c : INFINITY;
+			ma->thr[i * (MARK_Q_MAX - 1) + k] = q >= 2 && k + 1 < q
+			    ? (uint64_t)ceil(c * 0x1.0p53)
+			    : UINT64_MAX;
 		}
 	}
 	return 0;
@@ -119,9 +122,9 @@ mark_artifact_fini(struct mark_artifact *ma)
 {
 	mark_set_fini(&ma->set);
 	free(ma->p);
-	free(ma->cdf);
+	free(ma->thr);
 	ma->p = NULL;
-	ma->cdf = NULL;
+	ma->thr = NULL;
 }
 
 const double *
@@ -130,40 +133,95 @@ mark_artifact_bias(const struct mark_artifact *ma, size_t i)
 	return ma->p + i * MARK_Q_MAX;
 }
 
-void
-mark_artifact_symbols(
-    const struct mark_artifact *ma, const char *partner_id, uint8_t *symbols)
+/* The ChaCha20 key of partner's symbols for ma (wipe it after use). */
+static void
+symbol_key(const struct mark_artifact *ma, const char *partner_id,
+    uint8_t key[CRYPTO_KEY_BYTES])
 {
-	uint8_t key[CRYPTO_KEY_BYTES], nonce[8] = {0}, u[8 * 256];
-	size_t plen = strnlen(partner_id, EMB_ID_MAX);
-
 	/*
 	 * One keyed hash per (artifact, partner) gives a ChaCha20 key; its
 	 * keystream gives each site a 64-bit uniform, so a copy costs one
 	 * hash and a few bytes of keystream per site.
 	 */
-	site_seed(ma, DOMAIN_SYMKEY, 0, partner_id, plen, key);
+	site_seed(ma, DOMAIN_SYMKEY, 0, partner_id,
+	    strnlen(partner_id, EMB_ID_MAX), key);
+}
+
+/* The keystream of the block of (up to 256) sites from base: 8 bytes each. */
+static void
+symbol_block(const struct mark_artifact *ma, const uint8_t *key, size_t base,
+    uint8_t u[8 * 256])
+{
+	uint8_t nonce[8];
+	size_t n = ma->set.nsites - base < 256 ? ma->set.nsites - base : 256;
+
+	for (int i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)((uint64_t)(base / 256) >> (8 * i));
+	crypto_keystream(key, nonce, u, 8 * n);
+}
+
+/* Site base + i's 53-bit uniform from its block's keystream. */
+static uint64_t
+uniform53(const uint8_t *u, size_t i)
+{
+	uint64_t x;
+
+	memcpy(&x, u + 8 * i, 8);
+	return be64toh(x) >> 11;
+}
+
+void
+mark_artifact_symbols(
+    const struct mark_artifact *ma, const char *partner_id, uint8_t *symbols)
+{
+	uint8_t key[CRYPTO_KEY_BYTES], u[8 * 256];
+
+	symbol_key(ma, partner_id, key);
 	for (size_t base = 0; base < ma->set.nsites; base += 256) {
 		size_t n =
 		    ma->set.nsites - base < 256 ? ma->set.nsites - base : 256;
-		for (int i = 0; i < 8; i++)
-			nonce[i] = (uint8_t)((uint64_t)(base / 256) >> (8 * i));
-		crypto_keystream(key, nonce, u, 8 * n);
+		symbol_block(ma, key, base, u);
 		for (size_t i = 0; i < n; i++) {
-			const double *c =
-			    ma->cdf + (base + i) * (MARK_Q_MAX - 1);
-			uint64_t x;
-			double v;
+			const uint64_t *t =
+			    ma->thr + (base + i) * (MARK_Q_MAX - 1);
+			uint64_t v = uniform53(u, i);
 			unsigned y = 0;
-			memcpy(&x, u + 8 * i, 8);
-			x = be64toh(x);
-			v = (double)(x >> 11) * 0x1.0p-53;
 			for (int k = 0; k + 1 < MARK_Q_MAX; k++)
-				y += v >= c[k];
+				y += v >= t[k];
 			symbols[base + i] = (uint8_t)y;
 		}
 	}
 	crypto_wipe(key, sizeof(key));
+	crypto_wipe(u, sizeof(u));
+}
+
+void
+mark_artifact_agree(const struct mark_artifact *ma, const char *partner_id,
+    const size_t *sites, const uint8_t *want, size_t n, uint8_t *agree)
+{
+	uint8_t key[CRYPTO_KEY_BYTES], u[8 * 256];
+	size_t block = SIZE_MAX;
+
+	symbol_key(ma, partner_id, key);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = sites[i];
+		const uint64_t *t = ma->thr + k * (MARK_Q_MAX - 1);
+		unsigned y = want[i];
+		uint64_t v, lo, hi;
+		if (k >= ma->set.nsites || y >= MARK_Q_MAX)
+			continue;
+		if (k / 256 != block) {
+			block = k / 256;
+			symbol_block(ma, key, block * 256, u);
+		}
+		/* Symbol y: exactly y thresholds <= v. */
+		v = uniform53(u, k % 256);
+		lo = y == 0 ? 0 : t[y - 1];
+		hi = y + 1 < MARK_Q_MAX ? t[y] : UINT64_MAX;
+		agree[i / 8] |= (uint8_t)((lo <= v && v < hi) << (i % 8));
+	}
+	crypto_wipe(key, sizeof(key));
+	crypto_wipe(u, sizeof(u));
 }
 
 struct canary_ctx {

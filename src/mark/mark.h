@@ -32,8 +32,13 @@ struct mark_artifact {
 	uint8_t ident[MARK_IDENT_BYTES];
 	const struct crypto_keys *keys; /* borrowed */
 	double *p; /* nsites x MARK_Q_MAX biases */
-	double *cdf; /* nsites x (MARK_Q_MAX - 1) cumulative biases, +inf
-			past q - 1: the inverse CDF without branches */
+	/*
+	 * nsites x (MARK_Q_MAX - 1): the cumulative biases times 2^53,
+	 * rounded up (UINT64_MAX past q - 1).  A site's 53-bit uniform u
+	 * gives the symbol that counts the thresholds <= u: the inverse CDF
+	 * in integers, without branches.
+	 */
+	uint64_t *thr;
 };
 
 /*
@@ -60,6 +65,15 @@ void mark_artifact_fini(struct mark_artifact *ma);
 /* Partner's symbols, one per site (nsites bytes). */
 void mark_artifact_symbols(
     const struct mark_artifact *ma, const char *partner_id, uint8_t *symbols);
+
+/*
+ * Whether partner's symbol at sites[i] (increasing) is want[i], for i <
+ * n: bit i % 8 of agree[i / 8] is set when it is (agree must be zeroed,
+ * (n + 7) / 8 bytes).  The same symbols as mark_artifact_symbols, for
+ * what tracing needs: two comparisons a site.
+ */
+void mark_artifact_agree(const struct mark_artifact *ma, const char *partner_id,
+    const size_t *sites, const uint8_t *want, size_t n, uint8_t *agree);
 
 /* Render partner's copy, appending to out. */
 int mark_artifact_copy(const struct mark_artifact *ma, const char *partner_id,

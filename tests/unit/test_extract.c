@@ -40,6 +40,46 @@ struct stats {
 	size_t robust, robust_read;
 };
 
+/*
+ * mark_artifact_agree tells, for every site and every symbol, whether it
+ * is the partner's symbol there, exactly as mark_artifact_symbols says.
+ */
+static void
+check_agree(
+    const struct mark_artifact *ma, const char *partner, const uint8_t *sym)
+{
+	size_t n = ma->set.nsites;
+	size_t *sites = calloc(n + 1, sizeof(size_t));
+	uint8_t *want = calloc(n + 1, 1), *agree = calloc(n / 8 + 1, 1);
+
+	assert_non_null(sites);
+	assert_non_null(want);
+	assert_non_null(agree);
+	for (unsigned y = 0; y < MARK_Q_MAX; y++) {
+		for (size_t k = 0; k < n; k++) {
+			sites[k] = k;
+			want[k] = (uint8_t)y;
+		}
+		memset(agree, 0, n / 8 + 1);
+		mark_artifact_agree(ma, partner, sites, want, n, agree);
+		for (size_t k = 0; k < n; k++)
+			assert_int_equal(
+			    (agree[k / 8] >> (k % 8)) & 1, sym[k] == y);
+	}
+	/* A few sites only, spread over the blocks of keystream. */
+	for (size_t k = 0, i = 0; k < n; k += 37, i++) {
+		sites[i] = k;
+		want[i] = sym[k];
+	}
+	memset(agree, 0, n / 8 + 1);
+	mark_artifact_agree(ma, partner, sites, want, (n + 36) / 37, agree);
+	for (size_t i = 0; i < (n + 36) / 37; i++)
+		assert_true((agree[i / 8] >> (i % 8)) & 1);
+	free(sites);
+	free(want);
+	free(agree);
+}
+
 /* Render partner's copy of path, read it back, compare with the truth. */
 static void
 check_file(
@@ -78,6 +118,7 @@ check_file(
 	assert_non_null(sym);
 	assert_non_null(obs);
 	mark_artifact_symbols(&ma, partner, sym);
+	check_agree(&ma, partner, sym);
 	assert_int_equal(
 	    trace_tokens_scan(ma.lang, text.data, text.len, &ot), 0);
 	assert_int_equal(
