@@ -488,31 +488,6 @@ out:
 
 /* ---- copies already on record ---- */
 
-struct core_copy_cache {
-	struct emb_lru *lru; /* key: partner, artifact id, content hash */
-};
-
-struct core_copy_cache *
-core_copy_cache_new(size_t max_bytes)
-{
-	struct core_copy_cache *c = malloc(sizeof(*c));
-
-	if (c != NULL && (c->lru = emb_lru_new(max_bytes)) == NULL) {
-		free(c);
-		c = NULL;
-	}
-	return c;
-}
-
-void
-core_copy_cache_free(struct core_copy_cache *c)
-{
-	if (c == NULL)
-		return;
-	emb_lru_free(c->lru);
-	free(c);
-}
-
 #define CACHE_KEY_MAX (EMB_ID_MAX + 8 + 32)
 
 /*
@@ -553,7 +528,7 @@ cache_take(void *arg, const unsigned char *v, size_t len)
 
 /* Append the cached copy to out; false when there is none. */
 static bool
-cache_get(struct core_copy_cache *c, const char *partner,
+cache_get(struct emb_lru *c, const char *partner,
     const struct store_artifact *art, struct buf *out,
     struct store_delivery *ret)
 {
@@ -561,11 +536,11 @@ cache_get(struct core_copy_cache *c, const char *partner,
 	struct cache_take t = {out, ret};
 
 	return emb_lru_get(
-	    c->lru, key, cache_key(partner, art, key), cache_take, &t);
+	    c, key, cache_key(partner, art, key), cache_take, &t);
 }
 
 static void
-cache_put(struct core_copy_cache *c, const char *partner,
+cache_put(struct emb_lru *c, const char *partner,
     const struct store_artifact *art, const uint8_t *copy, size_t len,
     const struct store_delivery *d)
 {
@@ -576,8 +551,7 @@ cache_put(struct core_copy_cache *c, const char *partner,
 		return;
 	memcpy(v, d, sizeof(*d));
 	memcpy(v + sizeof(*d), copy, len);
-	emb_lru_put(
-	    c->lru, key, cache_key(partner, art, key), v, sizeof(*d) + len);
+	emb_lru_put(c, key, cache_key(partner, art, key), v, sizeof(*d) + len);
 	crypto_wipe(v, sizeof(*d) + len);
 	free(v);
 }
@@ -607,7 +581,7 @@ find_delivery(struct emb_instance *inst, const struct store_partner *p,
 }
 
 int
-core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
+core_copy_once(struct emb_instance *inst, struct emb_lru *cache,
     const char *actor, const struct store_partner *p, const char *advisory_id,
     const char *name, const char *channel, int64_t now, struct buf *out,
     struct store_delivery *ret_delivery, bool *ret_new, struct emb_error *err)

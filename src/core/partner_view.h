@@ -26,9 +26,9 @@
 
 #include "core/core.h"
 
-/* Detection guidance larger than this is never taken for a STIX pattern. */
-struct core_copy_cache;
+struct emb_lru;
 
+/* Detection guidance larger than this is never taken for a STIX pattern. */
 #define CORE_VIEW_PATTERN_MAX (64u * 1024)
 
 struct core_view_artifact {
@@ -130,24 +130,17 @@ core_view_since(const struct store_partner *p, const struct store_advisory *a,
  * before returning.  So no byte leaves without its record, and a partner
  * polling for the same copy costs no durable write.  *ret_delivery is the
  * record (new or not); *ret_new says which.  EMB_ENOENT when the artifact
- * does not exist or is not visible to p at now.
+ * does not exist or is not visible to p at now.  cache (NULL: none) keeps
+ * copies already rendered and on record, so that serving one again costs
+ * neither the rendering nor a durable write: keyed by partner, artifact
+ * and the artifact's content hash, each with its delivery record, and
+ * used only after the access rule has allowed the request.
  */
-int core_copy_once(struct emb_instance *inst, struct core_copy_cache *cache,
+int core_copy_once(struct emb_instance *inst, struct emb_lru *cache,
     const char *actor, const struct store_partner *p, const char *advisory_id,
     const char *name, const char *channel, int64_t now, struct buf *out,
     struct store_delivery *ret_delivery, bool *ret_new,
     struct emb_error *err) EMB_MUST_USE;
-
-/*
- * Copies already rendered and on record, so that serving one again costs
- * neither the rendering nor a durable write: keyed by partner, artifact
- * and the artifact's content hash, each with its delivery record.  Used
- * only after the access rule has allowed the request.  Thread-safe,
- * bounded to max_bytes of copies, wiped when evicted and when freed.
- * NULL when out of memory (callers then simply do without).
- */
-struct core_copy_cache *core_copy_cache_new(size_t max_bytes);
-void core_copy_cache_free(struct core_copy_cache *c);
 
 /* A partner's own delivery receipt, with the names it refers to. */
 struct core_receipt {

@@ -87,7 +87,7 @@ struct core_stix_conf {
 	const char *vendor; /* the identity's name */
 	const char *public_url; /* base URL for links, or NULL */
 	uint8_t ns[32]; /* from core_stix_namespace */
-	struct core_copy_cache *cache; /* copies on record, or NULL */
+	struct emb_lru *cache; /* copies on record, or NULL */
 };
 
 /* The id namespace of this instance (from its public signing key). */

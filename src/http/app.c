@@ -209,8 +209,9 @@ http_app_new(const struct http_app_conf *conf, struct http_app **ret,
 			goto fail;
 		app->n_pool++;
 	}
-	app->stix.cache = core_copy_cache_new(HTTP_COPY_CACHE_BYTES);
-	app->cache = http_respcache_new(HTTP_RESPONSE_CACHE_BYTES);
+	/* Without memory for them, the server simply does without. */
+	app->stix.cache = emb_lru_new(HTTP_COPY_CACHE_BYTES);
+	app->cache = emb_lru_new(HTTP_RESPONSE_CACHE_BYTES);
 	app->stix.vendor = app->vendor;
 	app->stix.public_url = app->public_url;
 	core_stix_namespace(app->pool[0], app->stix.ns);
@@ -234,8 +235,8 @@ http_app_free(struct http_app *app)
 		core_instance_free(app->pool[i]);
 	pthread_mutex_destroy(&app->lock);
 	pthread_cond_destroy(&app->freed);
-	core_copy_cache_free(app->stix.cache);
-	http_respcache_free(app->cache);
+	emb_lru_free(app->stix.cache);
+	emb_lru_free(app->cache);
 	free(app->pool);
 	free(app->busy);
 	http_ratelimit_free(app->rl);

@@ -32,7 +32,7 @@ struct http_app {
 	struct http_ratelimit *rl;
 	struct core_stix_conf stix;
 	struct core_csaf_conf csaf;
-	struct http_respcache *cache; /* answers to give again */
+	struct emb_lru *cache; /* answers to give again (respcache.h) */
 	struct core_stamp stamp; /* the newest data stamp seen (lock) */
 	int64_t started;
 	atomic_bool draining;

@@ -21,31 +21,6 @@ struct kept {
 	char note[96];
 };
 
-struct http_respcache {
-	struct emb_lru *lru;
-};
-
-struct http_respcache *
-http_respcache_new(size_t max_bytes)
-{
-	struct http_respcache *c = malloc(sizeof(*c));
-
-	if (c != NULL && (c->lru = emb_lru_new(max_bytes)) == NULL) {
-		free(c);
-		c = NULL;
-	}
-	return c;
-}
-
-void
-http_respcache_free(struct http_respcache *c)
-{
-	if (c == NULL)
-		return;
-	emb_lru_free(c->lru);
-	free(c);
-}
-
 /* The key into out (room for KEY_MAX); its length, or 0 when too long. */
 static size_t
 make_key(
@@ -95,20 +70,20 @@ take(void *arg, const unsigned char *v, size_t len)
 }
 
 bool
-http_respcache_get(struct http_respcache *c, const char *who,
-    const char *method, const char *target, const struct core_stamp *stamp,
-    int64_t now, struct http_response *out)
+http_respcache_get(struct emb_lru *c, const char *who, const char *method,
+    const char *target, const struct core_stamp *stamp, int64_t now,
+    struct http_response *out)
 {
 	char key[KEY_MAX];
 	size_t n = make_key(who, method, target, key);
 	struct take t = {stamp, now, out};
 
-	return c != NULL && n > 0 && emb_lru_get(c->lru, key, n, take, &t);
+	return n > 0 && emb_lru_get(c, key, n, take, &t);
 }
 
 void
-http_respcache_put(struct http_respcache *c, const char *who,
-    const char *method, const char *target, const struct core_stamp *stamp,
+http_respcache_put(struct emb_lru *c, const char *who, const char *method,
+    const char *target, const struct core_stamp *stamp,
     const struct http_response *resp)
 {
 	char key[KEY_MAX];
@@ -130,7 +105,7 @@ http_respcache_put(struct http_respcache *c, const char *who,
 	memcpy(v + sizeof(k), resp->headers, hb);
 	if (resp->body.len > 0)
 		memcpy(v + sizeof(k) + hb, resp->body.data, resp->body.len);
-	emb_lru_put(c->lru, key, n, v, sizeof(k) + hb + resp->body.len);
+	emb_lru_put(c, key, n, v, sizeof(k) + hb + resp->body.len);
 	crypto_wipe(v, sizeof(k) + hb + resp->body.len);
 	free(v);
 }

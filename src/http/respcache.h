@@ -8,7 +8,8 @@
  * the answer again would give, without the database work, the view
  * building and the JSON encoding.
  *
- * Only what the caller puts is kept (the application keeps successful
+ * The cache itself is an emb_lru (common/lru.h).  Only what the caller
+ * puts is kept (the application keeps successful
  * reads; see app.c).  Bounded in bytes, least recently used first out;
  * bodies (which hold marked copies) are wiped when dropped.  Thread-safe.
  */
@@ -19,27 +20,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/lru.h"
 #include "core/core.h"
 #include "http/http.h"
-
-struct http_respcache;
-
-/* NULL when out of memory (the server then does without). */
-struct http_respcache *http_respcache_new(size_t max_bytes);
-void http_respcache_free(struct http_respcache *c);
 
 /*
  * When a fresh answer is on hand: append its headers to out's, its body
  * to out's body, set its status, who and note, and return true.  Accepts
  * a NULL cache (never a hit).
  */
-bool http_respcache_get(struct http_respcache *c, const char *who,
-    const char *method, const char *target, const struct core_stamp *stamp,
-    int64_t now, struct http_response *out);
+bool http_respcache_get(struct emb_lru *c, const char *who, const char *method,
+    const char *target, const struct core_stamp *stamp, int64_t now,
+    struct http_response *out);
 
 /* Keep a copy of resp, computed under stamp.  Accepts a NULL cache. */
-void http_respcache_put(struct http_respcache *c, const char *who,
-    const char *method, const char *target, const struct core_stamp *stamp,
+void http_respcache_put(struct emb_lru *c, const char *who, const char *method,
+    const char *target, const struct core_stamp *stamp,
     const struct http_response *resp);
 
 #endif

@@ -25,9 +25,8 @@ answer(struct http_response *r, const char *body, const char *note)
 }
 
 static bool
-get(struct http_respcache *c, const char *who, const char *method,
-    const char *target, const struct core_stamp *st, int64_t now,
-    struct http_response *out)
+get(struct emb_lru *c, const char *who, const char *method, const char *target,
+    const struct core_stamp *st, int64_t now, struct http_response *out)
 {
 	http_response_init(out);
 	return http_respcache_get(c, who, method, target, st, now, out);
@@ -36,7 +35,7 @@ get(struct http_respcache *c, const char *who, const char *method,
 static void
 test_hit_is_the_same_answer(void **state)
 {
-	struct http_respcache *c = http_respcache_new(1 << 20);
+	struct emb_lru *c = emb_lru_new(1 << 20);
 	struct http_response in, out;
 
 	(void)state;
@@ -62,13 +61,13 @@ test_hit_is_the_same_answer(void **state)
 	assert_string_equal(out.headers[0].name, "Connection");
 	http_response_fini(&out);
 	http_response_fini(&in);
-	http_respcache_free(c);
+	emb_lru_free(c);
 }
 
 static void
 test_misses(void **state)
 {
-	struct http_respcache *c = http_respcache_new(1 << 20);
+	struct emb_lru *c = emb_lru_new(1 << 20);
 	struct http_response in, out;
 	struct core_stamp newer = ST;
 
@@ -111,13 +110,13 @@ test_misses(void **state)
 	assert_false(get(NULL, "acme", "GET", "/v1/x", &ST, 1500, &out));
 	http_response_fini(&out);
 	http_response_fini(&in);
-	http_respcache_free(c);
+	emb_lru_free(c);
 }
 
 static void
 test_budget(void **state)
 {
-	struct http_respcache *c = http_respcache_new(64 * 1024);
+	struct emb_lru *c = emb_lru_new(64 * 1024);
 	struct http_response in, out;
 	char target[32], big[9000];
 	size_t hits = 0;
@@ -149,7 +148,7 @@ test_budget(void **state)
 	assert_true(get(c, "acme", "GET", "/t/99", &ST, 1500, &out));
 	http_response_fini(&out);
 	http_response_fini(&in);
-	http_respcache_free(c);
+	emb_lru_free(c);
 }
 
 int
