@@ -14,6 +14,7 @@
 #define BLOCK_PREFIX 16 /* tokens that locate a moved block */
 #define COMBO_MAX 16 /* other sites' variant choices tried in a fragment */
 #define FOREIGN_MAX 4 /* other sites inside one fragment */
+#define WINDOW_MAX 4096 /* tokens of a permuted window read in place */
 
 static uint64_t
 ctx_of(const struct trace_tok *t)
@@ -161,17 +162,34 @@ tokens_over(
  * into *combos (1 when there are none, or too many to try: then the
  * original text stays).
  */
+/* The first of the sorted spans x->all that starts at off or later. */
+static size_t
+first_span(const struct extractor *x, size_t off)
+{
+	size_t lo = 0, hi = x->nall;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->all[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static size_t
 foreign_sites(const struct extractor *x, const struct mark_site *s, size_t lo,
     size_t hi, uint32_t *f, size_t *combos)
 {
 	size_t nf = 0, c = 1;
 
-	for (size_t i = 0; i < x->nall; i++) {
+	for (size_t i = first_span(x, lo); i < x->nall && x->all[i].off <= hi;
+	     i++) {
 		const struct mark_site *o = &x->set->sites[x->all_site[i]];
 		bool seen = false;
-		if (x->all[i].off < lo || x->all[i].off + x->all[i].len > hi ||
-		    o == s || o->shape != MARK_REPLACE || o->q < 2 ||
+		if (x->all[i].off + x->all[i].len > hi || o == s ||
+		    o->shape != MARK_REPLACE || o->q < 2 ||
 		    o->kind == MARK_CANARY)
 			continue;
 		for (size_t j = 0; j < nf; j++)
@@ -203,7 +221,7 @@ variant_tokens(const struct extractor *x, size_t a, size_t b,
 	const struct trace_tok *ta = &x->orig->v[a], *tb = &x->orig->v[b - 1];
 	const uint8_t *text = x->set->text;
 	const struct mark_span *s0 = &x->set->spans[s->span0];
-	size_t pos = ta->off, end = tb->off + tb->len;
+	size_t pos = ta->off, end = tb->off + tb->len, lo = pos, hi = end;
 	unsigned fv[FOREIGN_MAX];
 	struct trace_tokens ft;
 	struct buf frag;
@@ -214,9 +232,14 @@ variant_tokens(const struct extractor *x, size_t a, size_t b,
 		fv[j] = (unsigned)(combo % q);
 		combo /= q;
 	}
+	for (uint32_t k = k0; k < k1; k++) {
+		lo = s0[k].off < lo ? s0[k].off : lo;
+		hi = s0[k].off + s0[k].len > hi ? s0[k].off + s0[k].len : hi;
+	}
 	buf_init(&frag, 1 << 16);
 	/* Every span in the fragment, in text order: s's and the others'. */
-	for (size_t i = 0; i < x->nall && r == 0; i++) {
+	for (size_t i = first_span(x, lo);
+	     i < x->nall && x->all[i].off <= hi && r == 0; i++) {
 		const struct mark_span *sp = &x->all[i];
 		const struct mark_site *o = &x->set->sites[x->all_site[i]];
 		struct mark_text vt;
@@ -566,21 +589,22 @@ find_block(const struct extractor *x, size_t a, size_t b)
 }
 
 /*
- * Whether original token t lies inside another PERMUTE site nested in the
- * token range [lo, hi) of site self: its order varies per copy on its
- * own, so it matches anything there (the range keeps its length).
+ * wild[t - lo] for the original tokens [lo, hi) of site self: whether t
+ * lies inside another PERMUTE site nested in that range.  Its order varies
+ * per copy on its own, so it matches anything there (the range keeps its
+ * length).
  */
-static bool
+static void
 nested_permuted(
-    const struct extractor *x, size_t self, size_t lo, size_t hi, size_t t)
+    const struct extractor *x, size_t self, size_t lo, size_t hi, bool *wild)
 {
+	memset(wild, 0, hi - lo);
 	for (size_t i = 0; i < x->set->nsites; i++) {
 		size_t a = x->prange[2 * i], b = x->prange[2 * i + 1];
-		if (i != self && a < b && a >= lo && b <= hi && t >= a &&
-		    t < b && (a > lo || b < hi))
-			return true;
+		if (i != self && a < b && a >= lo && b <= hi &&
+		    (a > lo || b < hi))
+			memset(wild + (a - lo), 1, b - a);
 	}
-	return false;
 }
 
 /*
@@ -588,7 +612,7 @@ nested_permuted(
  * of variant v: *end gets the sample token after the last block.
  */
 static bool
-window_matches(const struct extractor *x, size_t self, const size_t *a,
+window_matches(const struct extractor *x, const bool *wild, const size_t *a,
     const size_t *b, size_t n, unsigned v, size_t q, size_t *end)
 {
 	const struct trace_tok *ov = x->orig->v, *sv = x->st->v;
@@ -606,7 +630,7 @@ window_matches(const struct extractor *x, size_t self, const size_t *a,
 	for (size_t k = 0; k < n && ok; k++) {
 		size_t src = perm[k], solid = 0;
 		for (size_t t = a[src]; t < b[src] && ok; t++, q++) {
-			if (nested_permuted(x, self, a[0], b[n - 1], t))
+			if (wild[t - a[0]])
 				continue;
 			if (x->replaced[t]) {
 				ok = ctx_of(&ov[t]) == ctx_of(&sv[q]);
@@ -618,8 +642,7 @@ window_matches(const struct extractor *x, size_t self, const size_t *a,
 		ok = ok && solid > 0;
 		if (k + 1 < n)
 			for (size_t t = b[k]; t < a[k + 1] && ok; t++, q++)
-				ok = nested_permuted(
-				         x, self, a[0], b[n - 1], t) ||
+				ok = wild[t - a[0]] ||
 				    ctx_of(&ov[t]) == ctx_of(&sv[q]);
 	}
 	*end = q;
@@ -639,7 +662,7 @@ read_permute_window(const struct extractor *x, const struct mark_site *s)
 	size_t a[3] = {0}, b[3] = {0}, n = s->nspans, len = 0;
 	size_t self = (size_t)(s - x->set->sites);
 	unsigned votes[MARK_Q_MAX] = {0}, total = 0, best = 0;
-	bool found = false;
+	bool found = false, wild[WINDOW_MAX];
 
 	for (size_t k = 0; k < n; k++) {
 		const struct mark_span *sp = &x->set->spans[s->span0 + k];
@@ -648,8 +671,9 @@ read_permute_window(const struct extractor *x, const struct mark_site *s)
 			return -1;
 	}
 	len = b[n - 1] - a[0];
-	if (len > 4096)
+	if (len > WINDOW_MAX)
 		return -1;
+	nested_permuted(x, self, a[0], b[n - 1], wild);
 	/*
 	 * Anchored by the tokens before the blocks, or, when those moved
 	 * (the site sits at the edge of a block another site permutes), by
@@ -681,7 +705,7 @@ read_permute_window(const struct extractor *x, const struct mark_site *s)
 				continue;
 			for (unsigned v = 0; v < s->q; v++) {
 				if (!window_matches(
-				        x, self, a, b, n, v, q, &end))
+				        x, wild, a, b, n, v, q, &end))
 					continue;
 				if (side == 0 && len < PERMUTE_MIN)
 					other = b[n - 1] + CTX <= x->orig->n &&
