@@ -192,11 +192,12 @@ http_app_new(const struct http_app_conf *conf, struct http_app **ret,
 	app->public_url = dup_or_null(conf->public_url);
 	app->pool = calloc(conf->instances, sizeof(*app->pool));
 	app->busy = calloc(conf->instances, sizeof(*app->busy));
+	app->stamps = calloc(conf->instances, sizeof(*app->stamps));
 	app->rl = http_ratelimit_new(conf->auth_fail_limit,
 	    conf->auth_fail_window_ms, conf->auth_block_ms);
 	if (app->datadir == NULL || app->vendor == NULL ||
 	    app->public_url == NULL || app->pool == NULL || app->busy == NULL ||
-	    app->rl == NULL) {
+	    app->stamps == NULL || app->rl == NULL) {
 		r = emb_error_code(err, EMB_ENOMEM);
 		goto fail;
 	}
@@ -239,6 +240,7 @@ http_app_free(struct http_app *app)
 	emb_lru_free(app->cache);
 	free(app->pool);
 	free(app->busy);
+	free(app->stamps);
 	http_ratelimit_free(app->rl);
 	free(app->datadir);
 	free(app->vendor);
@@ -387,28 +389,6 @@ reusable(const struct http_ctx *c)
 	        strcmp(t->seg[1], "deliveries") == 0);
 }
 
-/* The data stamp of c's snapshot, reusing the last one while it holds. */
-static int
-data_stamp(struct http_ctx *c, struct core_stamp *ret)
-{
-	struct http_app *app = c->app;
-	struct emb_error err = {0};
-	struct core_stamp hint;
-
-	pthread_mutex_lock(&app->lock);
-	hint = app->stamp;
-	pthread_mutex_unlock(&app->lock);
-	if (core_data_stamp(c->inst, c->req->now, &hint, ret, &err) < 0)
-		return -1;
-	if (memcmp(&hint, ret, sizeof(hint)) != 0) {
-		pthread_mutex_lock(&app->lock);
-		if (ret->gen >= app->stamp.gen)
-			app->stamp = *ret;
-		pthread_mutex_unlock(&app->lock);
-	}
-	return 0;
-}
-
 static void
 healthz(struct http_ctx *c)
 {
@@ -471,7 +451,12 @@ http_app_handle(struct http_app *app, const struct http_request *req,
 	}
 	if (authenticate(&c) < 0)
 		goto release;
-	cacheable = reusable(&c) && data_stamp(&c, &stamp) == 0;
+	/* The slot's last stamp spares the search while it still holds. */
+	cacheable = reusable(&c) &&
+	    core_data_stamp(
+	        c.inst, req->now, &app->stamps[slot], &stamp, &err) == 0;
+	if (cacheable)
+		app->stamps[slot] = stamp;
 	if (cacheable &&
 	    http_respcache_get(app->cache, c.partner.id, req->method,
 	        req->target, &stamp, req->now, resp))

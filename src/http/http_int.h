@@ -28,12 +28,13 @@ struct http_app {
 	pthread_cond_t freed;
 	struct emb_instance **pool;
 	bool *busy;
+	struct core_stamp *stamps; /* per connection: its last data stamp */
 	size_t n_pool;
 	struct http_ratelimit *rl;
 	struct core_stix_conf stix;
 	struct core_csaf_conf csaf;
 	struct emb_lru *cache; /* answers to give again (respcache.h) */
-	struct core_stamp stamp; /* the newest data stamp seen (lock) */
+
 	int64_t started;
 	atomic_bool draining;
 };
